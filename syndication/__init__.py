@@ -1,0 +1,1 @@
+"""Syndication: syndicated articles as data, and everything partners consume from it."""

@@ -1,0 +1,60 @@
+"""create_app(settings) -> Litestar: controllers, dependencies, templates, the error map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template import TemplateConfig
+from sqlalchemy.engine import Engine
+
+from syndication.articles.controllers import ArticleController
+from syndication.db import make_engine, utcnow
+from syndication.deps import APP_DEPENDENCIES, Clock
+from syndication.errors import EXCEPTION_HANDLERS
+from syndication.health import healthz
+from syndication.licensing.controllers import LicenseController
+from syndication.partners.controllers import PartnerController
+from syndication.settings import Settings, load_settings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def route_handlers() -> list[Any]:
+    return [healthz, LicenseController, ArticleController, PartnerController]
+
+
+def create_app(
+    settings: Settings, *, clock: Clock = utcnow, engine: Engine | None = None
+) -> Litestar:
+    engine = engine or make_engine(settings)
+
+    def dispose() -> None:
+        engine.dispose()
+
+    return Litestar(
+        route_handlers=route_handlers(),
+        dependencies=APP_DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings, "engine": engine, "clock": clock}),
+        openapi_config=OpenAPIConfig(
+            title="Syndication",
+            version="1",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        ),
+        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
+        request_max_body_size=settings.max_body_bytes,
+        on_shutdown=[dispose],
+        debug=settings.debug,
+    )
+
+
+def app_from_env() -> Litestar:
+    """The factory the ASGI server calls in each worker."""
+    return create_app(load_settings())

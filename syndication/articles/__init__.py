@@ -1,0 +1,1 @@
+"""Articles and their parts: sanitising, revisions, corrections, withdrawal, import."""

@@ -1,0 +1,155 @@
+"""Domain errors, and the one place that maps them (and framework errors) to HTTP answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_410_GONE,
+    HTTP_412_PRECONDITION_FAILED,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+
+
+class DomainError(Exception):
+    status_code = HTTP_400_BAD_REQUEST
+
+    def __init__(self, detail: str, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+class Invalid(DomainError):
+    """Input that parsed but breaks a rule; always names the field."""
+
+    status_code = HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class NotFound(DomainError):
+    status_code = HTTP_404_NOT_FOUND
+
+
+class Conflict(DomainError):
+    status_code = HTTP_409_CONFLICT
+
+
+class PreconditionFailed(DomainError):
+    status_code = HTTP_412_PRECONDITION_FAILED
+
+
+class Unauthenticated(DomainError):
+    status_code = HTTP_401_UNAUTHORIZED
+
+
+class Forbidden(DomainError):
+    status_code = HTTP_403_FORBIDDEN
+
+
+class NotEntitled(NotFound):
+    """Answered exactly like a piece that does not exist."""
+
+
+class Embargoed(DomainError):
+    status_code = HTTP_403_FORBIDDEN
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(
+            f"embargoed until {until.isoformat()}",
+            reason="embargoed",
+            embargo_until=until.isoformat(),
+        )
+
+
+class Expired(DomainError):
+    status_code = HTTP_403_FORBIDDEN
+
+    def __init__(self, since: datetime) -> None:
+        super().__init__(
+            f"the license window closed on {since.isoformat()}",
+            reason="expired",
+            window_closed_at=since.isoformat(),
+        )
+
+
+class Withdrawn(DomainError):
+    status_code = HTTP_410_GONE
+
+    def __init__(self, reason: str, at: datetime | None) -> None:
+        super().__init__(
+            f"withdrawn: {reason}",
+            reason="withdrawn",
+            withdrawal_reason=reason,
+            withdrawn_at=at.isoformat() if at else None,
+        )
+
+
+def error_body(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> dict:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _json(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def domain_error_handler(_: Request, exc: DomainError) -> Response:
+    errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+    body = error_body(exc.status_code, exc.detail, errors)
+    body.update({k: v for k, v in exc.extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return _json(exc.status_code, body, headers)
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    key = str(item.get("key") or "")
+    return key or str(item.get("source") or "body")
+
+
+def validation_error_handler(_: Request, exc: ValidationException) -> Response:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    errors = [
+        {"field": _field_of(item), "message": str(item.get("message", "invalid"))}
+        for item in extra
+        if isinstance(item, dict)
+    ]
+    if not errors:
+        errors = [{"field": "body", "message": exc.detail or "invalid request body"}]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return _json(HTTP_400_BAD_REQUEST, error_body(HTTP_400_BAD_REQUEST, summary, errors))
+
+
+def http_error_handler(_: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if isinstance(exc, NotAuthorizedException):
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return _json(status, error_body(status, exc.detail), headers or None)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _json(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        error_body(HTTP_500_INTERNAL_SERVER_ERROR, "internal error"),
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

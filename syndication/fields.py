@@ -1,0 +1,70 @@
+"""Validated field types shared by the entity families (one rule per kind of value)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
+
+# Characters XML 1.0 forbids (and that no feed reader survives); stripped from every text field.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def strip_xml_invalid(value: str) -> str:
+    return _XML_INVALID.sub("", value)
+
+
+def _clean_text(value: object) -> object:
+    return strip_xml_invalid(value) if isinstance(value, str) else value
+
+
+def _check_slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError("use lowercase letters, digits and inner hyphens (at most 128)")
+    return value
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("must be an absolute http or https URL")
+    return value
+
+
+def check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("must be an email address")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_clean_text), StringConstraints(max_length=10_000)]
+Line = Annotated[
+    str,
+    BeforeValidator(_clean_text),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+]
+OptionalLine = Annotated[
+    str, BeforeValidator(_clean_text), StringConstraints(strip_whitespace=True, max_length=500)
+]
+Slug = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_slug)]
+HttpUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(_check_http_url),
+]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(check_email)
+]
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# RFC 3339 with an offset on the way in; UTC from then on.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]

@@ -1,0 +1,1 @@
+"""Licenses, credit-line templates and the entitlement rule."""

@@ -1,0 +1,1 @@
+"""Partners, their keys (hashing, rotation, revocation) and the partner guard."""

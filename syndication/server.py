@@ -1,0 +1,25 @@
+"""Run the app on an ASGI server; granian by default (measured faster here, see docs)."""
+
+from __future__ import annotations
+
+APP_FACTORY = "syndication.app:app_from_env"
+
+
+def serve(host: str, port: int, workers: int, server_name: str = "granian") -> None:
+    if server_name == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
+        return
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        APP_FACTORY,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        factory=True,
+        log_access=False,
+    ).serve()

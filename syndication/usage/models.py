@@ -1,0 +1,36 @@
+"""Usage events: who pulled, downloaded or showed what, and where. No IP address is kept."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlmodel import Field, SQLModel
+
+from syndication.db import UTCDateTime, utcnow
+
+UsageKind = Literal["feed_pull", "bundle_download", "pixel_hit"]
+
+
+class UsageEvent(SQLModel, table=True):
+    __tablename__ = "usage_event"
+    __table_args__ = (
+        Index("ix_usage_partner_at", "partner_id", "at"),
+        Index("ix_usage_article_at", "article_id", "at"),
+        Index("ix_usage_kind_at", "kind", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(16))
+    partner_id: int = Field(
+        sa_type=Integer, sa_column_args=[ForeignKey("partner.id", ondelete="CASCADE")]
+    )
+    article_id: int | None = Field(
+        default=None,
+        sa_type=Integer,
+        sa_column_args=[ForeignKey("article.id", ondelete="CASCADE")],
+    )
+    format: str | None = Field(default=None, sa_type=String(16))
+    page: str | None = Field(default=None, sa_type=String(2000))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
