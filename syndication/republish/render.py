@@ -1,0 +1,30 @@
+"""The republishable HTML fragment, one Jinja2 template shared by feeds and bundles."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from syndication.republish.view import Republication
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["utc"] = lambda d: d.strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+    env.filters["iso"] = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return env
+
+
+def render_fragment(view: Republication) -> str:
+    return environment().get_template("fragments/republish.html").render(piece=view)
