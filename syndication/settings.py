@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///syndication.db"
 SECRET_FILE = ".syndication-secret"
@@ -25,6 +26,11 @@ class Settings:
     @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def authority(self) -> str:
+        """The host name in tag: URIs; fixed per deployment so ids never change."""
+        return urlsplit(self.base_url).hostname or "localhost"
 
     def absolute(self, path: str) -> str:
         return self.base_url.rstrip("/") + path

@@ -66,6 +66,7 @@ def view_for(
         article,
         license,
         partner,
+        authority=settings.authority,
         embargoed_until=decision.embargoed_until,
         pixel_url=pixel_url(settings, partner.id, article.id),
     )

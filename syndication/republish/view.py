@@ -36,6 +36,7 @@ class CorrectionNote:
 
 @dataclass(frozen=True)
 class Republication:
+    uri: str  # the piece's stable tag: URI (Atom id, RSS guid, JSON Feed id, ninjs uri)
     slug: str
     revision: int
     headline: str
@@ -65,6 +66,8 @@ class Republication:
 
 
 class _Article(Protocol):
+    id: int | None
+    created_at: datetime
     slug: str
     revision: int
     headline: str
@@ -99,6 +102,11 @@ class _Partner(Protocol):
     name: str
 
 
+def tag_uri(authority: str, article: _Article) -> str:
+    """RFC 4151: fixed by where the service runs and when the piece was registered."""
+    return f"tag:{authority},{article.created_at:%Y-%m-%d}:piece:{article.id}"
+
+
 def _when(value: object) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
@@ -108,6 +116,7 @@ def build_view(
     license: _License,
     partner: _Partner,
     *,
+    authority: str,
     embargoed_until: datetime | None,
     pixel_url: str | None,
 ) -> Republication:
@@ -126,6 +135,7 @@ def build_view(
         ),
     )
     return Republication(
+        uri=tag_uri(authority, article),
         slug=article.slug,
         revision=article.revision,
         headline=article.headline,

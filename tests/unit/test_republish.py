@@ -19,7 +19,8 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def _article(**over: object) -> NS:
     base = dict(
-        slug="s", revision=2, headline="Budget <passes>", byline="Ana", summary="", section="x",
+        id=7, created_at=NOW, slug="s", revision=2, headline="Budget <passes>", byline="Ana",
+        summary="", section="x",
         body_html="<p>Body</p>", tags=["t"], published_at=NOW, updated_at=NOW,
         canonical_url="https://news.example.org/a", copyright_holder="Example News",
         source_credits=[{"name": "Politico", "url": "https://p.example.com"}, {"name": "Records"}],
@@ -47,7 +48,12 @@ PARTNER = NS(slug="gazette", name="The Gazette")
 
 def _render(article: NS, license: NS, **kw: object) -> str:
     view = build_view(
-        article, license, PARTNER, embargoed_until=kw.get("embargo"), pixel_url="https://h/px/t.gif"
+        article,
+        license,
+        PARTNER,
+        authority="news.example.org",
+        embargoed_until=kw.get("embargo"),
+        pixel_url="https://h/px/t.gif",
     )
     return render_fragment(view)
 
@@ -79,6 +85,13 @@ def test_credit_placement(placement: str, count: int) -> None:
         assert children[0].get("class") == "syndication-credit"
     if placement in ("bottom", "both"):
         assert children[-2].get("class") == "syndication-credit"  # the pixel is last
+
+
+def test_stable_tag_uri() -> None:
+    view = build_view(
+        _article(), _license(), PARTNER, authority="h.org", embargoed_until=None, pixel_url=None
+    )
+    assert view.uri == "tag:h.org,2026-11-26:piece:7"
 
 
 def test_no_pixel_unless_required_and_embargo_marked() -> None:
