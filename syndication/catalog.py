@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 
 from syndication.db import UTCDateTime, utcnow
 
@@ -26,7 +26,7 @@ def bump(session: Session) -> None:
     """Move the version forward inside the caller's transaction."""
     result = session.execute(
         update(CatalogState)
-        .where(CatalogState.id == 1)
+        .where(col(CatalogState.id) == 1)
         .values(version=CatalogState.version + 1, changed_at=utcnow())
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """Dependencies shared by every controller: the session, the clock, and who is calling.
 
 Authentication runs in guards (so no handler can forget it); the guard leaves the caller in
-the connection scope, and the `staff` / `partner` dependencies hand it to the handler.
+the connection state, and the `staff` / `partner` dependencies hand it to the handler.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _with_session(engine: Engine, write: bool, fn: Callable[[Session], Any]) -> 
 async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
     state = connection.app.state
     token, now = bearer(connection), state.clock()
-    connection.scope["staff"] = await to_thread.run_sync(
+    connection.state.staff = await to_thread.run_sync(
         _with_session, state.engine, False, lambda s: authenticate_token(s, token, now)
     )
 
@@ -67,17 +67,19 @@ def partner_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None
 async def partner_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
     state = connection.app.state
     secret, now = partner_secret(connection), state.clock()
-    connection.scope["partner"] = await to_thread.run_sync(
+    connection.state.partner = await to_thread.run_sync(
         _with_session, state.engine, False, lambda s: authenticate_partner(s, secret, now)
     )
 
 
 def provide_staff(request: Request[Any, Any, Any]) -> StaffUser:
-    return request.scope["staff"]  # type: ignore[typeddict-item]
+    staff: StaffUser = request.state.staff
+    return staff
 
 
 def provide_partner(request: Request[Any, Any, Any]) -> Partner:
-    return request.scope["partner"]  # type: ignore[typeddict-item]
+    partner: Partner = request.state.partner
+    return partner
 
 
 APP_DEPENDENCIES = {

@@ -57,7 +57,8 @@ def slugify(text: str) -> str:
 def _when(entry: Any) -> datetime:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if parsed:
-        return datetime(*parsed[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = parsed[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return datetime.now(UTC)
 
 

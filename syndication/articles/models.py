@@ -85,6 +85,10 @@ class Article(ArticleBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=128, unique=True, index=True)
+    # Stored as the plain JSON the schemas validated (see ArticleBase for their shape).
+    source_credits: list[dict] = Field(default_factory=list, sa_type=JSON)  # type: ignore[assignment]
+    related: list[dict] = Field(default_factory=list, sa_type=JSON)  # type: ignore[assignment]
+    images: list[dict] = Field(default_factory=list, sa_type=JSON)  # type: ignore[assignment]
     status: str = Field(default="published", sa_type=String(16))
     revision: int = Field(default=1)
     corrections: list[dict] = Field(default_factory=list, sa_type=JSON)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 from syndication import catalog
 from syndication.articles.models import Article
@@ -62,9 +62,9 @@ def update_license(session: Session, code: str, data: LicenseUpdate) -> License:
 
 def delete_license(session: Session, code: str) -> None:
     license = get_license(session, code)
-    if session.scalar(select(exists().where(Article.license == code))):
+    if session.scalar(select(exists().where(col(Article.license) == code))):
         raise Conflict("pieces use this license; move them to another first", field="code")
-    if session.scalar(select(exists().where(PartnerLicense.license == code))):
+    if session.scalar(select(exists().where(col(PartnerLicense.license) == code))):
         raise Conflict("partners hold this license; take it from them first", field="code")
     session.delete(license)
     catalog.bump(session)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, func, update
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 from syndication import catalog, tokens
 from syndication.db import utcnow
@@ -95,7 +95,7 @@ def update_partner(session: Session, slug: str, data: PartnerUpdate) -> Partner:
 
 def delete_partner(session: Session, slug: str) -> None:
     partner = get_partner(session, slug)
-    if session.scalar(select(exists().where(UsageEvent.partner_id == partner.id))):
+    if session.scalar(select(exists().where(col(UsageEvent.partner_id) == partner.id))):
         raise Conflict("the partner has usage on record; set active to false instead", field="slug")
     session.delete(partner)
     catalog.bump(session)

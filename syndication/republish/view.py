@@ -92,9 +92,11 @@ class _License(Protocol):
     url: str
     contact_email: str
     credit_line: str
-    credit_placement: str
     requires_canonical: bool
     requires_pixel: bool
+
+    @property
+    def credit_placement(self) -> str: ...
 
 
 class _Partner(Protocol):
