@@ -49,6 +49,14 @@ def cmd_db_downgrade(settings: Settings, args: argparse.Namespace) -> None:
     print(f"database at {args.revision}")
 
 
+def cmd_db_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from syndication.backup import backup
+
+    print(backup(settings.database_url, Path(args.path)))
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     from syndication import demo, migrate
 
@@ -203,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
     down = db.add_parser("downgrade", help="migrate down to a revision ('base' for empty)")
     down.add_argument("revision")
     down.set_defaults(run=cmd_db_downgrade)
+    back = db.add_parser("backup", help="write a consistent online copy of the database")
+    back.add_argument("path")
+    back.set_defaults(run=cmd_db_backup)
 
     commands.add_parser("demo", help="load the demo data set (idempotent)").set_defaults(
         run=cmd_demo

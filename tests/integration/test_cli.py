@@ -158,3 +158,25 @@ def test_installed_script_prints_the_key_alone_last(database_url: str, tmp_path:
         shell=True, cwd=tmp_path, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert done.stdout.startswith("synp_") and len(done.stdout.strip().split()) == 1
+
+
+def test_backup_and_restore(
+    run, client: TestClient, staff_headers: dict, tmp_path: Path, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+
+    run(*LICENSE)
+    target = tmp_path / "backup.db"
+    code, out, err = run("db", "backup", str(target))
+    assert code == 0, err
+    assert run("db", "backup", str(target))[0] == 1  # never overwrites
+    if database_url.startswith("sqlite"):
+        assert sqlite3.connect(target).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        restored = create_engine(f"sqlite:///{target}")
+        with restored.connect() as conn:
+            codes = conn.execute(text("SELECT code FROM license")).scalars().all()
+        assert codes == ["free-eligible"]
+    else:
+        assert target.stat().st_size > 0 and "pg_dump" in out
