@@ -15,11 +15,12 @@ from sqlalchemy.engine import Engine
 
 from syndication.articles.controllers import ArticleController
 from syndication.db import make_engine, utcnow
-from syndication.deps import APP_DEPENDENCIES, Clock
+from syndication.deps import APP_DEPENDENCIES, AuthThrottle, Clock
 from syndication.errors import EXCEPTION_HANDLERS
 from syndication.health import healthz
 from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
+from syndication.security import security_headers
 from syndication.settings import Settings, load_settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -41,7 +42,15 @@ def create_app(
         route_handlers=route_handlers(),
         dependencies=APP_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"settings": settings, "engine": engine, "clock": clock}),
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "clock": clock,
+                "auth_throttle": AuthThrottle(),
+            }
+        ),
+        middleware=[security_headers],
         openapi_config=OpenAPIConfig(
             title="Syndication",
             version="1",

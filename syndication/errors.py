@@ -109,8 +109,12 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response:
     errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
     body = error_body(exc.status_code, exc.detail, errors)
     body.update({k: v for k, v in exc.extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-    return _json(exc.status_code, body, headers)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
+    return _json(exc.status_code, body, headers or None)
 
 
 def _field_of(item: dict[str, Any]) -> str:
