@@ -33,5 +33,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix syndication tests bench migrations
 	$(BIN)/ruff format syndication tests bench migrations
 
+# Long variants: the load test for a minute per database.
+soak: $(STAMP)
+	SYNDICATION_LOAD_SECONDS=60 $(BIN)/python -m pytest tests/live -s
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

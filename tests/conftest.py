@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -24,6 +25,7 @@ from syndication.staff.accounts import create_staff, issue_token
 from syndication.tables import metadata
 
 POSTGRES_URL = os.environ.get("SYNDICATION_TEST_POSTGRES_URL")
+logging.getLogger("httpx").setLevel(logging.WARNING)
 BASE_URL = "http://testserver.local"
 STAFF_EMAIL = "staff@example.org"
 STAFF_PASSWORD = "correct horse battery"

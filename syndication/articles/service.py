@@ -25,8 +25,10 @@ def etag_of(article: Article) -> str:
     return f'"a{article.id}r{article.revision}"'
 
 
-def get_article(session: Session, slug: str) -> Article:
-    article = session.scalars(select(Article).where(Article.slug == slug)).first()
+def get_article(session: Session, slug: str, for_update: bool = False) -> Article:
+    """`for_update` locks the row (PostgreSQL) so read-modify-write cannot lose an update."""
+    query = select(Article).where(Article.slug == slug)
+    article = session.scalars(query.with_for_update() if for_update else query).first()
     if article is None:
         raise NotFound(f"no piece {slug!r}", field="slug")
     return article
@@ -106,7 +108,7 @@ def _touch(session: Session, article: Article, now: datetime) -> None:
 def update_article(
     session: Session, slug: str, data: ArticleUpdate, if_match: str | None, now: datetime
 ) -> Article:
-    article = get_article(session, slug)
+    article = get_article(session, slug, for_update=True)
     if if_match is not None and if_match.strip() not in ("*", etag_of(article)):
         raise PreconditionFailed(
             "the piece changed since you read it", field="If-Match", etag=etag_of(article)
@@ -132,7 +134,7 @@ def update_article(
 
 
 def add_correction(session: Session, slug: str, text: str, now: datetime) -> Article:
-    article = get_article(session, slug)
+    article = get_article(session, slug, for_update=True)
     _require_published(article)
     article.corrections = [*article.corrections, {"at": now.isoformat(), "text": text}]
     _touch(session, article, now)
@@ -141,7 +143,7 @@ def add_correction(session: Session, slug: str, text: str, now: datetime) -> Art
 
 
 def withdraw_article(session: Session, slug: str, reason: str, now: datetime) -> Article:
-    article = get_article(session, slug)
+    article = get_article(session, slug, for_update=True)
     _require_published(article)
     article.status = "withdrawn"
     article.withdrawn_at = now
@@ -153,7 +155,7 @@ def withdraw_article(session: Session, slug: str, reason: str, now: datetime) ->
 
 def delete_article(session: Session, slug: str, now: datetime) -> None:
     """Only a piece no partner could have seen yet may vanish; the rest are withdrawn."""
-    article = get_article(session, slug)
+    article = get_article(session, slug, for_update=True)
     if article.published_at <= now:
         raise Conflict(
             "the piece has been public; withdraw it instead so partners are told",

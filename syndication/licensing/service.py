@@ -15,8 +15,9 @@ from syndication.licensing.models import License, LicenseCreate, LicenseUpdate
 from syndication.partners.models import PartnerLicense
 
 
-def get_license(session: Session, code: str) -> License:
-    license = session.scalars(select(License).where(License.code == code)).first()
+def get_license(session: Session, code: str, for_update: bool = False) -> License:
+    query = select(License).where(License.code == code)
+    license = session.scalars(query.with_for_update() if for_update else query).first()
     if license is None:
         raise NotFound(f"no license {code!r}", field="code")
     return license
@@ -44,7 +45,7 @@ def create_license(session: Session, data: LicenseCreate) -> License:
 
 
 def update_license(session: Session, code: str, data: LicenseUpdate) -> License:
-    license = get_license(session, code)
+    license = get_license(session, code, for_update=True)
     changes = data.model_dump(exclude_unset=True)
     for name in ("name", "url", "credit_line", "contact_email", "credit_placement"):
         if name in changes and changes[name] is None:

@@ -28,8 +28,9 @@ KEY_KIND = "synp"
 LAST_USED_RESOLUTION_S = 60
 
 
-def get_partner(session: Session, slug: str) -> Partner:
-    partner = session.scalars(select(Partner).where(Partner.slug == slug)).first()
+def get_partner(session: Session, slug: str, for_update: bool = False) -> Partner:
+    query = select(Partner).where(Partner.slug == slug)
+    partner = session.scalars(query.with_for_update() if for_update else query).first()
     if partner is None:
         raise NotFound(f"no partner {slug!r}", field="slug")
     return partner
@@ -77,7 +78,7 @@ def create_partner(session: Session, data: PartnerCreate) -> Partner:
 
 
 def update_partner(session: Session, slug: str, data: PartnerUpdate) -> Partner:
-    partner = get_partner(session, slug)
+    partner = get_partner(session, slug, for_update=True)
     assert partner.id is not None
     changes = data.model_dump(exclude_unset=True)
     for name in ("name", "audience", "sees_embargoed", "active", "licenses"):
