@@ -33,6 +33,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix syndication tests bench migrations
 	$(BIN)/ruff format syndication tests bench migrations
 
+# Schemathesis with many more cases per operation than `make test` runs.
+fuzz: $(STAMP)
+	SYNDICATION_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/integration/test_fuzz.py -s
+
 # Long variants: the load test for a minute per database.
 soak: $(STAMP)
 	SYNDICATION_LOAD_SECONDS=60 $(BIN)/python -m pytest tests/live -s

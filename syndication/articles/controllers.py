@@ -42,12 +42,12 @@ class ArticleController(Controller):
         db: Session,
         now: datetime,
         status: Literal["published", "withdrawn"] | None = None,
-        section: str | None = None,
-        license: str | None = None,
+        section: Annotated[str | None, Parameter(max_length=100)] = None,
+        license: Annotated[str | None, Parameter(max_length=128)] = None,
         q: Annotated[str | None, Parameter(max_length=200)] = None,
         embargoed: bool | None = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
     ) -> ArticlePage:
         rows, total = service.list_articles(
             db,
