@@ -20,7 +20,7 @@ from syndication.errors import EXCEPTION_HANDLERS
 from syndication.health import healthz
 from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
-from syndication.security import security_headers
+from syndication.security import cross_site_guard, security_headers
 from syndication.settings import Settings, load_settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -50,7 +50,7 @@ def create_app(
                 "auth_throttle": AuthThrottle(),
             }
         ),
-        middleware=[security_headers],
+        middleware=[security_headers, cross_site_guard(settings.base_url)],
         openapi_config=OpenAPIConfig(
             title="Syndication",
             version="1",

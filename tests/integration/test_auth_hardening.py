@@ -52,3 +52,19 @@ def test_security_headers(client: TestClient) -> None:
     if html.headers["content-type"].startswith("text/html"):
         assert "frame-ancestors 'none'" in html.headers["content-security-policy"]
         assert html.headers["x-frame-options"] == "DENY"
+
+
+def test_cross_site_writes_are_refused(client: TestClient, staff_headers: dict) -> None:
+    from tests.factories import license_body
+
+    foreign = {**staff_headers, "Origin": "https://evil.example.com"}
+    answer = client.post("/api/v1/licenses", json=license_body(), headers=foreign)
+    assert answer.status_code == 403 and answer.json()["errors"][0]["field"] == "Origin"
+    fetch = {**staff_headers, "Sec-Fetch-Site": "cross-site"}
+    assert client.post("/api/v1/licenses", json=license_body(), headers=fetch).status_code == 403
+    assert client.get("/api/v1/licenses", headers=foreign).status_code == 200  # reads are fine
+    same = {**staff_headers, "Origin": "http://testserver.local", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/api/v1/licenses", json=license_body(), headers=same).status_code == 201
+    assert client.get("/api/v1/licenses", headers=staff_headers).json()[0]["code"] == (
+        "free-eligible"
+    )
