@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -93,14 +93,13 @@ async def _refuse(send: Send) -> None:
             {"field": "Origin", "message": "requests from other sites may not change data"}
         ]}
     ).encode()  # fmt: skip
-    await send(
-        {  # type: ignore[arg-type]
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 403,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    await send(start)
     await send({"type": "http.response.body", "body": body})
