@@ -6,7 +6,15 @@ import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -102,4 +110,5 @@ async def _refuse(send: Send) -> None:
         ],
     }
     await send(start)
-    await send({"type": "http.response.body", "body": body})
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)
