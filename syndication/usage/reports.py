@@ -6,6 +6,7 @@ parameter; the queries return frozen dataclasses, not rows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from syndication.errors import DomainError
 from syndication.partners.models import Partner
 from syndication.usage.models import UsageEvent
 
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
 KINDS = ("feed_pull", "bundle_download", "pixel_hit")
 MAX_PAGES = 500
 
@@ -89,12 +91,13 @@ def parse_time(name: str, value: str | None) -> datetime | None:
     """RFC 3339 with an offset (`Z` or `+hh:mm`); anything else is refused."""
     if value is None or value == "":
         return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        moment = None
-    if moment is None or "T" not in text.upper() or moment.tzinfo is None:
+    moment = None
+    if RFC3339.match(value):
+        try:
+            moment = datetime.fromisoformat(value.upper().replace(" ", "T"))
+        except ValueError:
+            moment = None
+    if moment is None:
         raise BadParameter(
             f"{value!r} is not an RFC 3339 timestamp with an offset, e.g. 2026-11-26T12:00:00Z",
             field=name,
