@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from syndication.bundles.view import FORMAT_VERSION, BundleView, LicenseTerms
 from syndication.republish.render import environment, render_fragment
@@ -29,7 +30,8 @@ def rfc3339(moment: datetime) -> str:
 
 
 def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode()
+    # msgspec (a Litestar dependency) indents in C; json.dumps(indent=...) is pure Python.
+    return msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n"
 
 
 def allowed_and_forbidden(terms: LicenseTerms) -> tuple[list[str], list[str]]:
