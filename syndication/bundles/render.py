@@ -36,7 +36,7 @@ def _json_bytes(value: Any) -> bytes:
 
 def allowed_and_forbidden(terms: LicenseTerms) -> tuple[list[str], list[str]]:
     allowed = ["Republishing this piece with everything in article.html kept"]
-    forbidden = []
+    forbidden: list[str] = []
     modify = "Editing, shortening or otherwise modifying the piece"
     commercial = "Commercial use (selling the piece or putting it behind a paywall)"
     (allowed if terms.allows_modification else forbidden).append(modify)

@@ -42,18 +42,32 @@ class BundleView:
 
 
 class _License(Protocol):
-    code: str
-    name: str
-    url: str
-    summary: str
-    terms: str
-    contact_email: str
-    allows_modification: bool
-    allows_commercial: bool
-    requires_canonical: bool
-    requires_pixel: bool
-    window_days: int | None
-    credit_placement: str
+    """Read-only, so the table's narrower types (a Literal placement) fit."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def terms(self) -> str: ...
+    @property
+    def contact_email(self) -> str: ...
+    @property
+    def allows_modification(self) -> bool: ...
+    @property
+    def allows_commercial(self) -> bool: ...
+    @property
+    def requires_canonical(self) -> bool: ...
+    @property
+    def requires_pixel(self) -> bool: ...
+    @property
+    def window_days(self) -> int | None: ...
+    @property
+    def credit_placement(self) -> str: ...
 
 
 class _Article(Protocol):

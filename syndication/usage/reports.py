@@ -54,11 +54,18 @@ class Totals:
 
 @dataclass(frozen=True)
 class PageSeen:
-    piece: str
-    partner: str
     page: str
+    partner: str
     count: int
     last_seen: datetime
+
+
+@dataclass(frozen=True)
+class PieceSeen:
+    """The distinct pages (pixel Referers) that showed one piece, most-seen first."""
+
+    piece: str
+    pages: list[PageSeen]
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class EventPage:
 class UsageReport:
     filters: UsageFilter
     totals: Totals
-    pages: list[PageSeen]
+    seen_on: list[PieceSeen]
     events: EventPage
 
 
@@ -170,18 +177,20 @@ def totals(session: Session, f: UsageFilter) -> Totals:
     )
 
 
-def pages_seen(session: Session, f: UsageFilter, limit: int = MAX_PAGES) -> list[PageSeen]:
-    """Where each piece was seen (the Referer of its pixel), most-seen first."""
+def pages_seen(session: Session, f: UsageFilter, limit: int = MAX_PAGES) -> list[PieceSeen]:
+    """Where each piece was seen, from the Referer of its pixel hits; at most `limit` pages."""
     n = func.count(UsageEvent.id)  # type: ignore[arg-type]
-    last = func.max(UsageEvent.at)
     rows = session.execute(
-        _joined(Article.slug, Partner.slug, UsageEvent.page, n, last)
+        _joined(Article.slug, UsageEvent.page, Partner.slug, n, func.max(UsageEvent.at))
         .where(_where(f), UsageEvent.page.is_not(None), Article.slug.is_not(None))  # type: ignore[union-attr,attr-defined]
-        .group_by(Article.slug, Partner.slug, UsageEvent.page)
+        .group_by(Article.slug, UsageEvent.page, Partner.slug)
         .order_by(Article.slug, n.desc(), UsageEvent.page)
         .limit(limit)
     )
-    return [PageSeen(*row) for row in rows]
+    grouped: dict[str, list[PageSeen]] = {}
+    for piece, page, partner, hits, last_seen in rows:
+        grouped.setdefault(piece, []).append(PageSeen(page, partner, hits, last_seen))
+    return [PieceSeen(piece, pages) for piece, pages in grouped.items()]
 
 
 def count(session: Session, f: UsageFilter) -> int:

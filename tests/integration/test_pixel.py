@@ -51,15 +51,19 @@ def test_a_hit_with_a_referer_shows_up_in_usage(s: Syndicated, clock: Clock) -> 
     _assert_gif(s.client.get(path, headers={"Referer": PAGE + "#comments"}))
     clock.advance(minutes=5)
     s.client.get(path, headers={"Referer": PAGE})
+    s.client.get(path, headers={"Referer": "https://gazette.example.com/"})
     s.client.get(path)  # no Referer: counted, no page
     hits = _hits(s)
-    assert len(hits) == 3
+    assert len(hits) == 4
     assert {(h["partner"], h["piece"]) for h in hits} == {("gazette", "council-budget")}
     assert hits[0]["at"].startswith("2026-11-26T12:05:00") and hits[0]["page"] is None
     report = s.usage(piece="council-budget")
-    assert report["pages"] == [
-        {"piece": "council-budget", "partner": "gazette", "page": PAGE, "count": 2,
-         "last_seen": "2026-11-26T12:05:00Z"}
+    assert report["seen_on"] == [
+        {"piece": "council-budget", "pages": [
+            {"page": PAGE, "partner": "gazette", "count": 2, "last_seen": "2026-11-26T12:05:00Z"},
+            {"page": "https://gazette.example.com/", "partner": "gazette", "count": 1,
+             "last_seen": "2026-11-26T12:05:00Z"},
+        ]}
     ]  # fmt: skip
 
 

@@ -50,26 +50,27 @@ def test_totals_and_events(s: Syndicated) -> None:
     assert events["total"] == 6 and events["limit"] == 50
     assert [e["kind"] for e in events["items"]][:2] == ["feed_pull", "pixel_hit"]
     assert events["items"][0]["piece"] is None
-    assert report["pages"] == [
-        {"piece": "budget", "partner": "gazette", "page": PAGE, "count": 1,
-         "last_seen": "2026-11-26T14:00:00Z"}
+    assert report["seen_on"] == [
+        {"piece": "budget", "pages": [
+            {"page": PAGE, "partner": "gazette", "count": 1, "last_seen": "2026-11-26T14:00:00Z"}
+        ]}
     ]  # fmt: skip
 
 
 def test_filters(s: Syndicated) -> None:
     courier = s.usage(partner="courier")
     assert courier["totals"]["events"] == 1
-    assert courier["events"]["items"][0]["format"] == "json" and courier["pages"] == []
+    assert courier["events"]["items"][0]["format"] == "json" and courier["seen_on"] == []
     roads = s.usage(piece="roads")
     assert [e["format"] for e in roads["events"]["items"]] == ["html"]
     pixels = s.usage(kind="pixel_hit", partner="gazette", piece="budget")
-    assert pixels["totals"]["events"] == 1 and len(pixels["pages"]) == 1
+    assert pixels["totals"]["events"] == 1 and len(pixels["seen_on"]) == 1
     window = s.usage(since="2026-11-26T13:00:00Z", until="2026-11-26T14:00:00+00:00")
     assert window["totals"]["events"] == 2
     assert s.usage(since="2026-11-26T15:00:00+01:00")["totals"]["events"] == 3  # 14:00Z
     assert s.usage(since="2026-11-26T15:00:00Z")["totals"]["events"] == 1
     assert s.usage(until="2026-11-26T12:00:00Z")["totals"]["events"] == 0
-    assert s.usage(since="2026-11-26T14:00:00Z", kind="bundle_download")["pages"] == []
+    assert s.usage(since="2026-11-26T14:00:00Z", kind="bundle_download")["seen_on"] == []
 
 
 def test_paging(s: Syndicated) -> None:
