@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,12 +10,15 @@ from litestar import Controller, Response, get
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import HeaderParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from syndication.bundles import service
+from syndication.bundles.render import RENDERERS
 from syndication.deps import partner_guard
 from syndication.partners.models import Partner
 from syndication.settings import Settings
@@ -29,6 +33,28 @@ def provide_engine(state: State) -> Engine:
     return state.engine
 
 
+def _content(media_type: str) -> OpenAPIMediaType:
+    if media_type == "application/json":
+        return OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT, title="IPTC ninjs 2.2"))
+    return OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+
+
+@dataclass
+class BundleOperation(Operation):
+    """One path, three files: the media type of the 200 answer follows the name's extension."""
+
+    def __post_init__(self) -> None:
+        media_types = [media_type.split(";")[0] for media_type, _ in RENDERERS.values()]
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The bundle (.zip), its HTML fragment (.html) or its ninjs (.json)",
+                content={media_type: _content(media_type) for media_type in media_types},
+            ),
+            "304": OpenAPIResponse(description="The partner's copy (If-None-Match) is current"),
+        }
+
+
 class BundleController(Controller):
     path = "/bundles"
     guards = [partner_guard]
@@ -41,6 +67,7 @@ class BundleController(Controller):
     @get(
         "/{name:str}",
         sync_to_thread=True,
+        operation_class=BundleOperation,
         summary="A republication bundle: {slug}.zip, or its {slug}.html or {slug}.json alone",
     )
     def get_bundle(

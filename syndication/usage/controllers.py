@@ -22,7 +22,7 @@ class PixelController(Controller):
     path = "/px"
     tags = ["usage"]
 
-    @get("/{name:str}", summary="The tracking pixel: always a 1x1 GIF", include_in_schema=True)
+    @get("/{name:str}", media_type="image/gif", summary="The tracking pixel: always a 1x1 GIF")
     async def pixel(
         self,
         state: State,
@@ -55,7 +55,7 @@ class UsageController(Controller):
         since: Annotated[str | None, Parameter(description="RFC 3339, inclusive")] = None,
         until: Annotated[str | None, Parameter(description="RFC 3339, exclusive")] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
     ) -> reports.UsageReport:
         filters = reports.parse_filter(
             db, partner=partner_slug, piece=piece, kind=kind, since=since, until=until

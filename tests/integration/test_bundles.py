@@ -156,3 +156,11 @@ def test_each_download_is_a_usage_event(s: Syndicated) -> None:
     assert sorted(e["format"] for e in report["events"]["items"]) == ["json", "zip"]
     assert {e["partner"] for e in report["events"]["items"]} == {"gazette"}
     assert report["events"]["items"][0]["at"].startswith("2026-11-26T12:00:00")
+
+
+def test_openapi_names_each_media_type(client: TestClient) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    bundle = paths["/bundles/{name}"]["get"]["responses"]
+    assert set(bundle["200"]["content"]) == {"application/zip", "text/html", "application/json"}
+    assert "304" in bundle
+    assert set(paths["/px/{name}"]["get"]["responses"]["200"]["content"]) == {"image/gif"}

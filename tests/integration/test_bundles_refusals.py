@@ -41,7 +41,7 @@ def test_not_entitled_is_answered_like_unknown(s: Syndicated) -> None:
     assert s.usage()["totals"]["events"] == 0
 
 
-def test_embargo_says_until_when(s: Syndicated) -> None:
+def test_embargo_says_until_when(s: Syndicated, clock: Clock) -> None:
     s.piece("embargoed", embargo_until="2026-11-27T09:00:00+00:00")
     refused = s.get("/bundles/embargoed.zip")
     assert refused.status_code == 403
@@ -51,6 +51,11 @@ def test_embargo_says_until_when(s: Syndicated) -> None:
     files = zipfile.ZipFile(BytesIO(s.get("/bundles/embargoed.zip", key=trusted).content))
     assert json.loads(files.read("article.json"))["embargoed"] == "2026-11-27T09:00:00Z"
     assert b"Embargoed until 27 November 2026, 09:00 UTC" in files.read("article.html")
+    etag = s.get("/bundles/embargoed.html", key=trusted).headers["etag"]
+    clock.advance(hours=21)  # the embargo lifts: same revision, but the note must go
+    lifted = s.get("/bundles/embargoed.html", key=trusted, headers={"If-None-Match": etag})
+    assert lifted.status_code == 200 and b"Embargoed" not in lifted.content
+    assert s.get("/bundles/embargoed.html").status_code == 200
 
 
 def test_closed_window_says_since_when(
