@@ -29,7 +29,10 @@ def s(client: TestClient, staff_headers: dict) -> Syndicated:
 
 def _pixel_path(s: Syndicated, key: str | None = None) -> str:
     html = s.get("/bundles/council-budget.html", key=key).text
-    src = lxml_html.fragment_fromstring(html).xpath("//img[@class='syndication-pixel']/@src")[0]
+    img = lxml_html.fragment_fromstring(html).xpath("//img[@class='syndication-pixel']")[0]
+    # without it, browsers send only the partner's origin and the page is lost
+    assert img.get("referrerpolicy") == "no-referrer-when-downgrade"
+    src = img.get("src")
     assert src.startswith(BASE_URL)
     return src.removeprefix(BASE_URL)
 
