@@ -22,6 +22,8 @@ ZIP_MEMBERS = ("article.html", "head.html", "article.json", "LICENSE.txt")
 MANIFEST = "manifest.json"
 _ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry can carry
 _ZIP_END = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)
+# Bundles are small and fetched once each: the fastest level costs ~20% in size, saves ~4x time.
+ZIP_LEVEL = 1
 _PLACEMENT = {"top": "at the top", "bottom": "at the bottom", "both": "at the top and the bottom"}
 
 
@@ -208,7 +210,7 @@ def assemble_zip(files: dict[str, bytes], moment: datetime) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, whatever machine builds it
             info.external_attr = 0o100644 << 16
-            archive.writestr(info, data, compresslevel=6)
+            archive.writestr(info, data, compresslevel=ZIP_LEVEL)
     return out.getvalue()
 
 
