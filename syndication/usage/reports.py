@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, true
@@ -109,7 +109,7 @@ def parse_time(name: str, value: str | None) -> datetime | None:
             f"{value!r} is not an RFC 3339 timestamp with an offset, e.g. 2026-11-26T12:00:00Z",
             field=name,
         )
-    return moment
+    return moment.astimezone(UTC)  # the API answers in UTC, filters included
 
 
 def parse_filter(

@@ -67,7 +67,7 @@ def test_parse_time() -> None:
     assert parse_time("since", None) is None and parse_time("since", "") is None
     assert parse_time("since", "2026-11-26T12:00:00Z") == NOW
     plus_one = parse_time("until", "2026-11-26T13:00:00+01:00")
-    assert plus_one == NOW and plus_one.utcoffset() == timedelta(hours=1)
+    assert plus_one == NOW and plus_one.utcoffset() == timedelta(0)  # echoed in UTC
     assert parse_time("since", "2026-11-26t12:00:00z") == NOW
     assert parse_time("since", "2026-11-26T12:00:00.5-05:00") == datetime(
         2026, 11, 26, 12, 0, 0, 500000, tzinfo=timezone(timedelta(hours=-5))
