@@ -18,7 +18,6 @@ from syndication.bundles.view import FORMAT_VERSION, BundleView, LicenseTerms
 from syndication.republish.render import environment, render_fragment
 from syndication.republish.view import Republication
 
-ZIP_MEMBERS = ("article.html", "head.html", "article.json", "LICENSE.txt")
 MANIFEST = "manifest.json"
 _ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry can carry
 _ZIP_END = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)

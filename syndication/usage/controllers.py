@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Response, get
 from litestar.background_tasks import BackgroundTask
@@ -51,7 +51,7 @@ class UsageController(Controller):
         # `partner` is also the app's partner dependency, so the parameter is renamed in code.
         partner_slug: Annotated[str | None, QueryParameter(name="partner")] = None,
         piece: str | None = None,
-        kind: str | None = None,
+        kind: Literal["feed_pull", "bundle_download", "pixel_hit"] | None = None,
         since: Annotated[str | None, Parameter(description="RFC 3339, inclusive")] = None,
         until: Annotated[str | None, Parameter(description="RFC 3339, exclusive")] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
