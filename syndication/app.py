@@ -14,6 +14,7 @@ from litestar.template import TemplateConfig
 from sqlalchemy.engine import Engine
 
 from syndication.articles.controllers import ArticleController
+from syndication.bundles.controllers import BundleController
 from syndication.db import make_engine, utcnow
 from syndication.deps import APP_DEPENDENCIES, AuthThrottle, Clock
 from syndication.errors import EXCEPTION_HANDLERS
@@ -22,12 +23,21 @@ from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
 from syndication.security import cross_site_guard, security_headers
 from syndication.settings import Settings, load_settings
+from syndication.usage.controllers import PixelController, UsageController
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def route_handlers() -> list[Any]:
-    return [healthz, LicenseController, ArticleController, PartnerController]
+    return [
+        healthz,
+        LicenseController,
+        ArticleController,
+        PartnerController,
+        BundleController,
+        PixelController,
+        UsageController,
+    ]
 
 
 def create_app(

@@ -1,0 +1,1 @@
+"""Republication bundles: one piece for one partner, with everything its license requires."""
