@@ -17,6 +17,8 @@ from syndication.articles.controllers import ArticleController
 from syndication.db import make_engine, utcnow
 from syndication.deps import APP_DEPENDENCIES, Clock
 from syndication.errors import EXCEPTION_HANDLERS
+from syndication.feeds import runtime as feed_runtime
+from syndication.feeds.controllers import FeedController
 from syndication.health import healthz
 from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
@@ -26,7 +28,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def route_handlers() -> list[Any]:
-    return [healthz, LicenseController, ArticleController, PartnerController]
+    return [healthz, LicenseController, ArticleController, PartnerController, FeedController]
 
 
 def create_app(
@@ -34,7 +36,8 @@ def create_app(
 ) -> Litestar:
     engine = engine or make_engine(settings)
 
-    def dispose() -> None:
+    def dispose(app: Litestar) -> None:
+        feed_runtime.shutdown(app.state)  # buffered feed pulls are written before the pool goes
         engine.dispose()
 
     return Litestar(

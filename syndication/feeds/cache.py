@@ -1,0 +1,71 @@
+"""Rendered feeds, kept per (partner, format, query, catalog version) until time changes them.
+
+An entry holds the body, its gzip (compressed once, when the entry is filled), its ETag
+(a digest of the body, so every worker and host agrees on it) and its time bounds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+GZIP_LEVEL = 6
+MAX_ENTRIES = 1024
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    media_type: str
+    body: bytes
+    gzipped: bytes
+    etag: str  # strong ETag of the identity body
+    gzip_etag: str  # the gzip representation has its own
+    last_modified: datetime
+    expires_at: datetime | None  # an embargo lifts, a window closes, a tombstone ages out
+
+    def fresh(self, now: datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+
+def rendered(
+    media_type: str, body: bytes, last_modified: datetime, expires_at: datetime | None
+) -> Rendered:
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return Rendered(
+        media_type=media_type,
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
+        etag=f'"{digest}"',
+        gzip_etag=f'"{digest}-gz"',
+        last_modified=last_modified,
+        expires_at=expires_at,
+    )
+
+
+class LruCache(Generic[K, V]):
+    """A bounded mapping that forgets the least recently used entry first."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._max = max_entries
+
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
