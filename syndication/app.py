@@ -37,7 +37,7 @@ def create_app(
     engine = engine or make_engine(settings)
 
     def dispose(app: Litestar) -> None:
-        feed_runtime.shutdown(app.state)  # buffered feed pulls are written before the pool goes
+        feed_runtime.shutdown(app)  # buffered feed pulls are written before the pool goes
         engine.dispose()
 
     return Litestar(

@@ -11,10 +11,12 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Generic, TypeVar
 
-GZIP_LEVEL = 6
-MAX_ENTRIES = 1024
+# Level 1: a third of level 6's time on a 350 KB feed, for about 1.5x the bytes.
+GZIP_LEVEL = 1
+MAX_ENTRIES = 256
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -28,6 +30,8 @@ class Rendered:
     gzip_etag: str  # the gzip representation has its own
     last_modified: datetime
     expires_at: datetime | None  # an embargo lifts, a window closes, a tombstone ages out
+    # Response headers but Cache-Control, encoded once: (identity, gzip).
+    encoded: tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...]] = ((), ())
 
     def fresh(self, now: datetime) -> bool:
         return self.expires_at is None or now < self.expires_at
@@ -37,6 +41,12 @@ def rendered(
     media_type: str, body: bytes, last_modified: datetime, expires_at: datetime | None
 ) -> Rendered:
     digest = hashlib.sha256(body).hexdigest()[:32]
+    modified = format_datetime(last_modified.replace(microsecond=0), usegmt=True).encode()
+
+    def encoded(etag: str, *extra: tuple[bytes, bytes]) -> tuple[tuple[bytes, bytes], ...]:
+        return ((b"etag", etag.encode()), (b"last-modified", modified),
+                (b"vary", b"Authorization, Accept-Encoding"), *extra)  # fmt: skip
+
     return Rendered(
         media_type=media_type,
         body=body,
@@ -45,6 +55,10 @@ def rendered(
         gzip_etag=f'"{digest}-gz"',
         last_modified=last_modified,
         expires_at=expires_at,
+        encoded=(
+            encoded(f'"{digest}"'),
+            encoded(f'"{digest}-gz"', (b"content-encoding", b"gzip")),
+        ),
     )
 
 

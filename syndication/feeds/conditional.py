@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from syndication.feeds.cache import Rendered
 
 MAX_AGE_SECONDS = 60
 
 
-def http_date(moment: datetime) -> str:
-    return format_datetime(moment.replace(microsecond=0), usegmt=True)
-
-
+@lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: str | None) -> bool:
     for part in (accept_encoding or "").lower().split(","):
         coding, _, params = part.strip().partition(";")
@@ -58,13 +56,5 @@ def max_age(entry: Rendered, now: datetime) -> int:
     return max(0, min(MAX_AGE_SECONDS, int((entry.expires_at - now).total_seconds())))
 
 
-def response_headers(entry: Rendered, now: datetime, gzipped: bool) -> dict[str, str]:
-    headers = {
-        "ETag": entry.gzip_etag if gzipped else entry.etag,
-        "Last-Modified": http_date(entry.last_modified),
-        "Cache-Control": f"private, max-age={max_age(entry, now)}",
-        "Vary": "Authorization, Accept-Encoding",
-    }
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    return headers
+def cache_control(entry: Rendered, now: datetime) -> bytes:
+    return f"private, max-age={max_age(entry, now)}".encode()

@@ -24,15 +24,38 @@ def scrubbed(value: T) -> T:
     return _scrub(value)  # type: ignore[no-any-return]
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        is_data = dataclasses.is_dataclass(kind)
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if is_data else ()
+    return names
+
+
 def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return xml_safe(value)
-    if isinstance(value, tuple):
-        return tuple(_scrub(v) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: _scrub(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return dataclasses.replace(value, **changes)
-    return value
+    """Answers `value` itself when nothing in it changes (the usual case: no copies).
+    Written for speed: a feed scrubs 50 pieces on every cold render."""
+    kind = type(value)
+    if kind is str:
+        return _XML_INVALID.sub("", value) if _XML_INVALID.search(value) else value
+    if kind is tuple:
+        out: list[Any] | None = None
+        for i, item in enumerate(value):
+            new = _scrub(item)
+            if new is not item:
+                out = out or list(value)
+                out[i] = new
+        return value if out is None else tuple(out)
+    changes: dict[str, Any] = {}
+    for name in _field_names(kind):
+        old = getattr(value, name)
+        new = _scrub(old)
+        if new is not old:
+            changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value
 
 
 @dataclass(frozen=True)
