@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -114,9 +115,19 @@ def scan_page(
     )
 
 
+_TOMBSTONE_FACTS = (
+    *_FACTS,
+    Article.created_at,
+    Article.headline,
+    Article.canonical_url,
+    Article.withdrawn_at,
+    Article.withdrawal_reason,
+)
+
+
 @dataclass(frozen=True)
 class Withdrawal:
-    article: Article
+    article: Any  # a row with _TOMBSTONE_FACTS
     license: License
 
 
@@ -135,8 +146,8 @@ def tombstones(
         where.append(Article.section == query.section)  # type: ignore[arg-type]
     if query.since is not None:
         where.append(Article.withdrawn_at >= query.since)  # type: ignore[arg-type,operator]
-    articles = session.scalars(
-        select(Article)
+    articles = session.execute(
+        select(*_TOMBSTONE_FACTS)
         .where(*where)
         .order_by(Article.withdrawn_at.desc(), Article.id.desc())  # type: ignore[union-attr,attr-defined]
         .limit(MAX_TOMBSTONES)

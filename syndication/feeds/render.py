@@ -51,7 +51,6 @@ def _entry(fg: FeedGenerator, item: FeedItem, *, rss: bool) -> FeedEntry:
     fe.title(display_title(piece))
     fe.updated(item.updated)
     fe.published(piece.published_at)
-    fe.pubDate(piece.published_at)
     if rss:
         fe.description(piece.summary or piece.headline)
         fe.content(item.content_html)  # content:encoded beside the description
