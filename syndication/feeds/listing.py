@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from syndication.articles.models import Article
 from syndication.feeds.query import Cursor, FeedQuery
@@ -24,12 +25,12 @@ from syndication.licensing.models import License
 
 MAX_TOMBSTONES = 100
 _FACTS = (
-    Article.id,
-    Article.status,
-    Article.section,
-    Article.license,
-    Article.published_at,
-    Article.embargo_until,
+    col(Article.id),
+    col(Article.status),
+    col(Article.section),
+    col(Article.license),
+    col(Article.published_at),
+    col(Article.embargo_until),
 )
 
 
@@ -49,9 +50,9 @@ def _earliest(*moments: datetime | None) -> datetime | None:
 def _filters(query: FeedQuery) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if query.section is not None:
-        found.append(Article.section == query.section)  # type: ignore[arg-type]
+        found.append(col(Article.section) == query.section)
     if query.since is not None:
-        found.append(Article.updated_at >= query.since)  # type: ignore[arg-type,operator]
+        found.append(col(Article.updated_at) >= query.since)
     return found
 
 
@@ -59,12 +60,12 @@ def _position(cursor: Cursor) -> ColumnElement[bool]:
     at, ident = cursor.published_at, cursor.id
     if cursor.older:
         return or_(
-            Article.published_at < at,  # type: ignore[operator]
-            and_(Article.published_at == at, Article.id < ident),  # type: ignore[operator,arg-type]
+            col(Article.published_at) < at,
+            and_(col(Article.published_at) == at, col(Article.id) < ident),
         )
     return or_(
-        Article.published_at > at,  # type: ignore[operator]
-        and_(Article.published_at == at, Article.id > ident),  # type: ignore[operator,arg-type]
+        col(Article.published_at) > at,
+        and_(col(Article.published_at) == at, col(Article.id) > ident),
     )
 
 
@@ -80,9 +81,9 @@ def scan_page(
     where = [listing_clause(partner, granted, licenses.values(), now), *_filters(query)]
     backwards = query.cursor is not None and not query.cursor.older
     order = (
-        (Article.published_at.asc(), Article.id.asc())  # type: ignore[attr-defined,union-attr]
+        (col(Article.published_at).asc(), col(Article.id).asc())
         if backwards
-        else (Article.published_at.desc(), Article.id.desc())  # type: ignore[attr-defined,union-attr]
+        else (col(Article.published_at).desc(), col(Article.id).desc())
     )
     position = query.cursor
     found: list[tuple[int, datetime, Decision]] = []
@@ -117,11 +118,11 @@ def scan_page(
 
 _TOMBSTONE_FACTS = (
     *_FACTS,
-    Article.created_at,
-    Article.headline,
-    Article.canonical_url,
-    Article.withdrawn_at,
-    Article.withdrawal_reason,
+    col(Article.created_at),
+    col(Article.headline),
+    col(Article.canonical_url),
+    col(Article.withdrawn_at),
+    col(Article.withdrawal_reason),
 )
 
 
@@ -143,13 +144,13 @@ def tombstones(
     the oldest of them ages out of the feed."""
     where = [tombstone_clause(partner, granted, licenses.values(), now)]
     if query.section is not None:
-        where.append(Article.section == query.section)  # type: ignore[arg-type]
+        where.append(col(Article.section) == query.section)
     if query.since is not None:
-        where.append(Article.withdrawn_at >= query.since)  # type: ignore[arg-type,operator]
+        where.append(col(Article.withdrawn_at) >= query.since)
     articles = session.execute(
         select(*_TOMBSTONE_FACTS)
         .where(*where)
-        .order_by(Article.withdrawn_at.desc(), Article.id.desc())  # type: ignore[union-attr,attr-defined]
+        .order_by(col(Article.withdrawn_at).desc(), col(Article.id).desc())
         .limit(MAX_TOMBSTONES)
     ).all()
     kept = [
@@ -171,10 +172,10 @@ def last_closure(session: Session, licenses: dict[str, License], now: datetime) 
             continue
         span = timedelta(days=lic.window_days)
         newest = session.scalar(
-            select(func.max(Article.published_at)).where(
-                Article.license == lic.code,
-                Article.status == "published",
-                Article.published_at <= now - span,  # type: ignore[operator]
+            select(func.max(col(Article.published_at))).where(
+                col(Article.license) == lic.code,
+                col(Article.status) == "published",
+                col(Article.published_at) <= now - span,
             )
         )
         if newest is not None and (latest is None or newest + span > latest):

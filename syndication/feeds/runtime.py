@@ -26,7 +26,7 @@ from syndication.usage.service import Usage, record
 
 VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
 USAGE_FLUSH_SECONDS = 1.0
-USAGE_FLUSH_EVENTS = 500
+USAGE_FLUSH_EVENTS = 5000
 
 
 class CatalogProbe:
@@ -37,6 +37,7 @@ class CatalogProbe:
         self.engine = engine
         self.inline = engine.dialect.name == "sqlite"
         self._raw: Any = None
+        self._cursor: Any = None
 
     def read(self) -> int:
         if not self.inline:
@@ -47,7 +48,8 @@ class CatalogProbe:
             try:
                 if self._raw is None:
                     self._raw = self.engine.raw_connection()
-                row = self._raw.driver_connection.execute(VERSION_SQL).fetchone()
+                    self._cursor = self._raw.driver_connection.cursor()
+                row = self._cursor.execute(VERSION_SQL).fetchone()
                 return int(row[0]) if row else 1
             except Exception:
                 self.close()
@@ -60,7 +62,7 @@ class CatalogProbe:
             try:
                 self._raw.close()
             finally:
-                self._raw = None
+                self._raw = self._cursor = None
 
 
 def key_digest(secret: str) -> bytes:

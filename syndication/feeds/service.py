@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from syndication import catalog
 from syndication.articles.models import Article
@@ -47,7 +48,8 @@ def _items(
     ids = [ident for ident, _, _ in page.rows]
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
     # 50 wide rows was a fifth of a cold render.
-    columns = select(*Article.__table__.columns).where(Article.id.in_(ids))  # type: ignore[attr-defined, union-attr]
+    table = Article.__table__  # type: ignore[attr-defined]
+    columns = select(*table.columns).where(col(Article.id).in_(ids))
     articles = {row.id: row for row in session.execute(columns)}
     items, visible_since = [], []
     for ident, _, decision in page.rows:
@@ -101,8 +103,8 @@ def build_feed(
         lic.code: lic
         for lic in session.scalars(
             select(License)
-            .join(PartnerLicense, PartnerLicense.license == License.code)  # type: ignore[arg-type]
-            .where(PartnerLicense.partner_id == partner.id)
+            .join(PartnerLicense, col(PartnerLicense.license) == col(License.code))
+            .where(col(PartnerLicense.partner_id) == partner.id)
         )
     }
     granted = sorted(lics)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from syndication.articles.models import Article
 from syndication.licensing.entitlement import LicenseFacts, PartnerFacts
@@ -34,7 +35,7 @@ def _static(partner: PartnerFacts, per_license: list[ColumnElement[bool]]) -> Co
         return false()
     clause = or_(*per_license)
     if partner.sections is not None:
-        clause = and_(clause, Article.section.in_(list(partner.sections)))  # type: ignore[attr-defined]
+        clause = and_(clause, col(Article.section).in_(list(partner.sections)))
     return clause
 
 
@@ -48,12 +49,12 @@ def listing_clause(
     published, and inside the license window (which, unlike an embargo, only ever closes)."""
     per_license: list[ColumnElement[bool]] = []
     for lic in _held(partner, granted, licenses):
-        clause: ColumnElement[bool] = Article.license == lic.code  # type: ignore[assignment]
+        clause: ColumnElement[bool] = col(Article.license) == lic.code
         if lic.window_days is not None:
             opened_after = now - timedelta(days=lic.window_days)
-            clause = and_(clause, Article.published_at > opened_after)  # type: ignore[operator]
+            clause = and_(clause, col(Article.published_at) > opened_after)
         per_license.append(clause)
-    return and_(Article.status == "published", _static(partner, per_license))
+    return and_(col(Article.status) == "published", _static(partner, per_license))
 
 
 def tombstone_clause(
@@ -64,11 +65,10 @@ def tombstone_clause(
 ) -> ColumnElement[bool]:
     """Rows `decide` may answer WITHDRAWN for, withdrawn within the last TOMBSTONE_DAYS."""
     per_license: list[ColumnElement[bool]] = [
-        Article.license == lic.code  # type: ignore[misc]
-        for lic in _held(partner, granted, licenses)
+        col(Article.license) == lic.code for lic in _held(partner, granted, licenses)
     ]
     return and_(
-        Article.status == "withdrawn",
-        Article.withdrawn_at > now - timedelta(days=TOMBSTONE_DAYS),  # type: ignore[operator]
+        col(Article.status) == "withdrawn",
+        col(Article.withdrawn_at) > now - timedelta(days=TOMBSTONE_DAYS),
         _static(partner, per_license),
     )

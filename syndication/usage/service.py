@@ -30,4 +30,4 @@ def record(engine: Engine, events: Iterable[Usage]) -> None:
     if not rows:
         return
     with session_scope(engine) as session:
-        session.execute(insert(UsageEvent.__table__), rows)  # type: ignore[arg-type]
+        session.execute(insert(UsageEvent.__table__), rows)  # type: ignore[attr-defined]
