@@ -140,7 +140,7 @@ def test_xml_invalid_characters_are_stripped(
         session.execute(
             update(Article)
             .where(Article.slug == "council-budget")
-            .values(headline="Bad\x0bchars\x01here", body_html="<p>a\x00b\x1fc</p>")
+            .values(headline="Bad\x0bchars\x01here", body_html="<p>a\x02b\x1fc</p>")
         )
         catalog.bump(session)
     for path in (ATOM, RSS):
