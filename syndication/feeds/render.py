@@ -62,8 +62,7 @@ def _entry(fg: FeedGenerator, item: FeedItem, *, rss: bool) -> FeedEntry:
             fe.summary(piece.summary)
         fe.author(name=piece.byline or piece.copyright_holder)
         fe.rights(rights_text(piece))
-    for term in (piece.section, *piece.tags):
-        fe.category(term=term)
+    fe.category([{"term": term} for term in (piece.section, *piece.tags)])
     links = [
         AtomLink(piece.canonical_url, "alternate", HTML_TYPE),
         AtomLink(piece.license_url, "license", HTML_TYPE, piece.license_name),
