@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from syndication.feeds.cache import LruCache, Rendered
+from syndication.feeds.cache import LruCache, Rendered, feed_cache
 from syndication.partners.models import Partner
 from syndication.settings import Settings
 from syndication.usage.service import Usage, record
@@ -106,7 +106,7 @@ class FeedRuntime:
     probe: CatalogProbe
     usage: UsageBuffer
     keys: LruCache[bytes, tuple[int, Partner]] = field(default_factory=LruCache)
-    feeds: LruCache[tuple, Rendered] = field(default_factory=LruCache)
+    feeds: LruCache[tuple, Rendered] = field(default_factory=feed_cache)
 
 
 def runtime(app: Any) -> FeedRuntime:

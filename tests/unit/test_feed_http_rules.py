@@ -75,3 +75,13 @@ def test_lru_forgets_the_least_recently_used() -> None:
     assert cache.get("a") == 1
     cache.put("c", 3)
     assert cache.get("b") is None and cache.get("a") == 1 and len(cache) == 2
+
+
+def test_lru_bounded_by_weight_keeps_the_newest() -> None:
+    cache: LruCache[str, bytes] = LruCache(max_entries=100, max_weight=10, weigh=len)
+    cache.put("a", b"12345")
+    cache.put("b", b"1234")
+    cache.put("b", b"12345")  # replacing counts the new weight only
+    assert cache.weight == 10 and len(cache) == 2
+    cache.put("c", b"123")  # over the weight: "a", the least recently used, goes
+    assert cache.get("a") is None and cache.get("b") is not None and cache.weight == 8
