@@ -18,6 +18,8 @@ from syndication.bundles.controllers import BundleController
 from syndication.db import make_engine, utcnow
 from syndication.deps import APP_DEPENDENCIES, AuthThrottle, Clock
 from syndication.errors import EXCEPTION_HANDLERS
+from syndication.feeds import runtime as feed_runtime
+from syndication.feeds.controllers import FeedController
 from syndication.health import healthz
 from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
@@ -34,6 +36,7 @@ def route_handlers() -> list[Any]:
         LicenseController,
         ArticleController,
         PartnerController,
+        FeedController,
         BundleController,
         PixelController,
         UsageController,
@@ -45,7 +48,8 @@ def create_app(
 ) -> Litestar:
     engine = engine or make_engine(settings)
 
-    def dispose() -> None:
+    def dispose(app: Litestar) -> None:
+        feed_runtime.shutdown(app)  # buffered feed pulls are written before the pool goes
         engine.dispose()
 
     return Litestar(

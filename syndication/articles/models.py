@@ -81,6 +81,8 @@ class Article(ArticleBase, table=True):
         Index("ix_article_license_published", "license", "published_at"),
         Index("ix_article_license_section_published", "license", "section", "published_at"),
         Index("ix_article_published", "published_at"),
+        # Feed tombstones: pieces withdrawn in the last 30 days, found without a scan.
+        Index("ix_article_status_withdrawn", "status", "withdrawn_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

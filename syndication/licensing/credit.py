@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 
 from jinja2 import StrictUndefined, TemplateError, meta
@@ -83,4 +83,5 @@ def check_template(source: str) -> str:
 
 
 def render_credit_line(source: str, context: CreditContext) -> str:
-    return " ".join(_compile(source).render(**asdict(context)).split())
+    # vars(), not asdict(): the context is flat, and asdict deep-copies (a feed renders 50)
+    return " ".join(_compile(source).render(**vars(context)).split())

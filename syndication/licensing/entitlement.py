@@ -1,8 +1,8 @@
 """The entitlement rule: one pure function decides whether a partner sees a piece, and why.
 
-Feeds, bundles, the pixel and the staff views all call `decide`. `candidate_filter` is the
-same rule expressed in SQL to narrow a listing before `decide` confirms each row; a property
-test holds the two together.
+Feeds, bundles, the pixel and the staff views all call `decide`. `licensing.candidates` is
+the same rule narrowed to SQL for a listing, before `decide` confirms each row; a property
+test (tests/unit/test_feed_candidates.py) holds the two together.
 """
 
 from __future__ import annotations

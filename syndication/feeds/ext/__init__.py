@@ -1,0 +1,1 @@
+"""feedgen extensions for what feedgen lacks or mangles, one XML namespace per module."""

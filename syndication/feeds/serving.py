@@ -1,0 +1,110 @@
+"""Answering a feed request: the partner's key (cached per catalog version), the render cache,
+conditional GET, gzip, and the usage record written after the response.
+
+This is the hot path, so it reads the raw ASGI scope and answers a prepared ASGIResponse:
+(b) and (c) in bench/feeds.py are measured against bare Litestar handlers. Authentication
+runs here rather than in a Litestar guard because Litestar copies the handler for every
+guard call, which alone costs a quarter of a 304's budget; every feed route comes through
+`respond`, so none can skip it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from anyio import to_thread
+from litestar import Request
+from litestar.background_tasks import BackgroundTask
+from litestar.response.base import ASGIResponse
+from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
+
+from syndication.db import open_session
+from syndication.errors import Unauthenticated
+from syndication.feeds.cache import Rendered, rendered
+from syndication.feeds.conditional import accepts_gzip, cache_control, not_modified
+from syndication.feeds.query import FeedQuery, parse_query
+from syndication.feeds.render import WRITERS
+from syndication.feeds.runtime import FeedRuntime, key_digest
+from syndication.feeds.service import build_feed
+from syndication.partners.models import Partner
+from syndication.partners.service import authenticate
+from syndication.usage.service import Usage
+
+_WANTED = {b"authorization", b"if-none-match", b"if-modified-since", b"accept-encoding"}
+
+
+def _headers(scope: Any) -> dict[bytes, str]:
+    return {k: v.decode("latin-1") for k, v in scope["headers"] if k in _WANTED}
+
+
+def _secret(headers: dict[bytes, str], params: dict[str, str]) -> str | None:
+    scheme, _, value = headers.get(b"authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return params.get("key") or None
+
+
+def _authenticate(feeds: FeedRuntime, secret: str) -> Partner:
+    with open_session(feeds.engine, write=False) as session:
+        return authenticate(session, secret, feeds.clock())
+
+
+async def authorize(feeds: FeedRuntime, secret: str | None) -> tuple[Partner, int]:
+    """The partner owning the key, verified at most once per (key, catalog version)."""
+    if not secret:
+        raise Unauthenticated("a valid partner key is required")
+    # Read the version before verifying, so a revocation racing this request bumps past it.
+    probe = feeds.probe
+    version = probe.read() if probe.inline else await to_thread.run_sync(probe.read)
+    digest = key_digest(secret)
+    cached = feeds.keys.get(digest)
+    if cached is not None and cached[0] == version:
+        return cached[1], version
+    partner = await to_thread.run_sync(_authenticate, feeds, secret)
+    feeds.keys.put(digest, (version, partner))
+    return partner, version
+
+
+def fill(feeds: Any, partner: Partner, fmt: str, query: FeedQuery) -> Rendered:
+    """A cold render: the view from the database, the writer, the gzip, once."""
+    now = feeds.clock()
+    with open_session(feeds.engine, write=False) as session:
+        built = build_feed(session, feeds.settings, partner, fmt, query, now)
+    media_type, write = WRITERS[fmt]
+    return rendered(media_type, write(built.view), built.last_modified, built.expires_at)
+
+
+async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str) -> ASGIResponse:
+    scope = request.scope
+    headers = _headers(scope)
+    params = (
+        dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        if scope["query_string"]
+        else {}
+    )
+    partner, version = await authorize(feeds, _secret(headers, params))
+    partner_id: int = partner.id  # type: ignore[assignment]
+    now = feeds.clock()
+    # Keyed on the raw query string: a hit means it parsed before; a miss parses it (400s).
+    key = (partner_id, fmt, scope["query_string"], version)
+    entry = feeds.feeds.get(key)
+    if entry is None or not entry.fresh(now):
+        query = parse_query(params)
+        entry = await to_thread.run_sync(fill, feeds, partner, fmt, query)
+        feeds.feeds.put(key, entry)
+    pulled = Usage(kind="feed_pull", partner_id=partner_id, at=now, format=fmt)
+    background = BackgroundTask(feeds.usage.flush) if feeds.usage.add(pulled) else None
+    gzipped = accepts_gzip(headers.get(b"accept-encoding"))
+    answer = (*entry.encoded[gzipped], (b"cache-control", cache_control(entry, now)))
+    if not_modified(headers.get(b"if-none-match"), headers.get(b"if-modified-since"), entry):
+        return ASGIResponse(
+            status_code=HTTP_304_NOT_MODIFIED, encoded_headers=answer, background=background
+        )
+    return ASGIResponse(
+        status_code=HTTP_200_OK,
+        body=entry.gzipped if gzipped else entry.body,
+        media_type=entry.media_type,
+        encoded_headers=answer,
+        background=background,
+    )

@@ -1,0 +1,121 @@
+"""What a partner's feed holds, independent of format: the typed, frozen FeedView."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from syndication.republish.view import Republication
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+T = TypeVar("T")
+
+
+def xml_safe(text: str) -> str:
+    return _XML_INVALID.sub("", text)
+
+
+def scrubbed(value: T) -> T:
+    """The same frozen value with XML-invalid characters removed from every string in it."""
+    return _scrub(value)  # type: ignore[no-any-return]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        is_data = dataclasses.is_dataclass(kind)
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if is_data else ()
+    return names
+
+
+def _scrub(value: Any) -> Any:
+    """Answers `value` itself when nothing in it changes (the usual case: no copies).
+    Written for speed: a feed scrubs 50 pieces on every cold render."""
+    kind = type(value)
+    if kind is str:
+        return _XML_INVALID.sub("", value) if _XML_INVALID.search(value) else value
+    if kind is tuple:
+        out: list[Any] | None = None
+        for i, item in enumerate(value):
+            new = _scrub(item)
+            if new is not item:
+                out = out or list(value)
+                out[i] = new
+        return value if out is None else tuple(out)
+    changes: dict[str, Any] = {}
+    for name in _field_names(kind):
+        old = getattr(value, name)
+        new = _scrub(old)
+        if new is not old:
+            changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    piece: Republication
+    content_html: str  # the shared republish fragment, rendered for this partner
+    id: str  # stable tag: URI
+    updated: datetime  # moves with the revision
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """A piece withdrawn after the partner was entitled to it (RFC 6721)."""
+
+    ref: str  # the entry id it had
+    when: datetime
+    reason: str
+    headline: str
+    canonical_url: str
+    license_code: str
+    license_name: str
+    license_url: str
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """RFC 5005 paging, as absolute URLs (None when there is no such page)."""
+
+    self: str
+    first: str
+    next: str | None = None
+    previous: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedView:
+    title: str
+    subtitle: str
+    feed_id: str  # stable tag: URI of this partner's feed
+    home_url: str  # the site the feed comes from
+    partner_name: str
+    rights: str  # feed-level rights summary; each item carries its own license
+    updated: datetime
+    items: tuple[FeedItem, ...]
+    tombstones: tuple[Tombstone, ...]
+    links: PageLinks
+    # Feed URLs by format, for JSON Feed's feed_url and RSS's atom:link rel="self".
+    format_urls: tuple[tuple[str, str], ...] = ()
+
+
+def rights_text(piece: Republication) -> str:
+    """The human-readable rights of one piece, as Atom rights / dc:rights carry them."""
+    return (
+        f"Copyright {piece.copyright_holder}. Licensed to {piece.partner_name} under "
+        f"{piece.license_name} ({piece.license_url}). {piece.credit_line}"
+    )
+
+
+def display_title(piece: Republication) -> str:
+    """The headline, marked for trusted partners when the piece is still under embargo."""
+    if piece.embargoed_until is None:
+        return piece.headline
+    return f"EMBARGOED until {piece.embargoed_until:%d %b %Y %H:%M} UTC: {piece.headline}"

@@ -1,0 +1,220 @@
+"""HTTP behaviour of the feeds: keys, bad parameters, conditional GET, caching, gzip, paging,
+filters and usage records."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from syndication.db import session_scope
+from syndication.usage.models import UsageEvent
+from tests.factories import article_body, create
+from tests.integration.feeds_setup import World, build_world
+
+ATOM = "/feeds/atom.xml"
+JSON = "/feeds/feed.json"
+
+
+@pytest.fixture
+def world(client: TestClient, staff_headers: dict[str, str]) -> World:
+    return build_world(client, staff_headers)
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", ATOM, JSON])
+def test_missing_or_wrong_key_is_401(client: TestClient, world: World, path: str) -> None:
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers={"Authorization": "Bearer synp_nope_nope"}).status_code == 401
+    assert client.get(path, params={"key": world.keys["gazette"] + "x"}).status_code == 401
+    assert client.get(path, params={"key": world.keys["gazette"]}).status_code == 200
+
+
+def test_revoked_key_is_refused_on_its_very_next_request(client: TestClient, world: World) -> None:
+    key = world.keys["gazette"]
+    assert client.get(ATOM, headers=world.auth("gazette")).status_code == 200
+    assert client.get(ATOM, headers=world.auth("gazette")).status_code == 200  # cached
+    prefix = client.get("/api/v1/partners/gazette/keys", headers=world.staff).json()[0]["prefix"]
+    assert key.startswith(prefix) or prefix in key
+    revoked = client.delete(f"/api/v1/partners/gazette/keys/{prefix}", headers=world.staff)
+    assert revoked.status_code in (200, 204), revoked.text
+    assert client.get(ATOM, headers=world.auth("gazette")).status_code == 401
+
+
+def test_inactive_partner_is_refused_at_once(client: TestClient, world: World) -> None:
+    assert client.get(JSON, headers=world.auth("member")).status_code == 200
+    client.patch("/api/v1/partners/member", json={"active": False}, headers=world.staff)
+    assert client.get(JSON, headers=world.auth("member")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("limit", "0"), ("limit", "101"), ("limit", "ten"), ("cursor", "@@@"),
+     ("cursor", "eDox"), ("since", "yesterday"), ("since", "2026-11-26T10:00:00"),
+     ("section", "")],
+)  # fmt: skip
+def test_bad_parameters_are_400_naming_them(
+    client: TestClient, world: World, param: str, value: str
+) -> None:
+    response = client.get(ATOM, headers=world.auth("gazette"), params={param: value})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == param
+
+
+def test_etag_last_modified_and_304(client: TestClient, world: World) -> None:
+    first = client.get(ATOM, headers=world.auth("gazette"))
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert etag.startswith('"') and modified.endswith("GMT")
+    assert first.headers["cache-control"].startswith("private, max-age=")
+    again = client.get(ATOM, headers={**world.auth("gazette"), "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    since = client.get(ATOM, headers={**world.auth("gazette"), "If-Modified-Since": modified})
+    assert since.status_code == 304
+    stale = client.get(ATOM, headers={**world.auth("gazette"), "If-None-Match": '"other"'})
+    assert stale.status_code == 200 and stale.content == first.content
+    # Another partner's ETag never matches: the feeds differ.
+    other = client.get(ATOM, headers={**world.auth("trusted"), "If-None-Match": etag})
+    assert other.status_code == 200
+
+
+def test_cached_feed_and_304_skip_the_articles_table(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    etag = client.get(ATOM, headers=world.auth("gazette")).headers["etag"]
+    with statements(engine) as seen:
+        assert client.get(ATOM, headers=world.auth("gazette")).status_code == 200
+        answer = client.get(ATOM, headers={**world.auth("gazette"), "If-None-Match": etag})
+        assert answer.status_code == 304
+    assert not [s for s in seen if "article" in s], seen
+
+
+def test_a_write_from_another_process_is_seen_on_the_next_request(
+    client: TestClient, world: World, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from syndication import catalog
+    from syndication.articles.models import Article
+    from syndication.db import make_engine
+
+    before = client.get(JSON, headers=world.auth("gazette")).json()
+    other = make_engine(settings)  # another worker or host: nothing shared in memory
+    with session_scope(other) as session:
+        article = session.scalars(select(Article).where(Article.slug == "council-budget")).one()
+        article.headline = "Council approves the budget, again"
+        catalog.bump(session)
+    other.dispose()
+    after = client.get(JSON, headers=world.auth("gazette")).json()
+    assert before["items"][0]["title"] == "Council approves the budget"
+    assert after["items"][0]["title"] == "Council approves the budget, again"
+
+
+def test_gzip_is_computed_once_and_served_to_clients_that_accept_it(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = gzip.compress
+
+    def counting(data: bytes, *args, **kwargs) -> bytes:  # type: ignore[no-untyped-def]
+        calls.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr("syndication.feeds.cache.gzip.compress", counting)
+    plain = client.get(ATOM, headers={**world.auth("gazette"), "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    for _ in range(3):
+        zipped = client.get(ATOM, headers={**world.auth("gazette"), "Accept-Encoding": "gzip"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert zipped.content == plain.content  # the client decoded it
+        assert zipped.headers["etag"] != plain.headers["etag"]
+    assert len(calls) == 1
+    refused = client.get(ATOM, headers={**world.auth("gazette"), "Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+
+
+def test_paging_walks_every_piece_once(client: TestClient, world: World) -> None:
+    for n in range(7):
+        create(client, world.staff, "/api/v1/articles", article_body(
+            f"piece-{n}", published_at=f"2026-11-2{n % 3}T0{n}:00:00+00:00"))  # fmt: skip
+    seen: list[str] = []
+    url: str | None = JSON + "?limit=3"
+    pages = []
+    while url:
+        feed = client.get(url, headers=world.auth("gazette")).json()
+        pages.append(feed)
+        seen += [item["id"] for item in feed["items"]]
+        url = feed.get("next_url")
+    assert len(seen) == len(set(seen)) == 8  # 7 new + the council piece
+    assert [len(p["items"]) for p in pages] == [3, 3, 2]
+    assert all("key=" not in (p.get("next_url") or "") for p in pages)
+    dates = [i["date_published"] for p in pages for i in p["items"]]
+    assert dates == sorted(dates, reverse=True)
+    # RFC 5005 in Atom: next and previous links with opaque cursors
+    from lxml import etree
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    first = etree.fromstring(client.get(ATOM + "?limit=3", headers=world.auth("gazette")).content)
+    (next_url,) = first.xpath("/a:feed/a:link[@rel='next']/@href", namespaces=ns)
+    assert not first.xpath("/a:feed/a:link[@rel='previous']", namespaces=ns)
+    second = etree.fromstring(client.get(next_url, headers=world.auth("gazette")).content)
+    (previous,) = second.xpath("/a:feed/a:link[@rel='previous']/@href", namespaces=ns)
+    back = etree.fromstring(client.get(previous, headers=world.auth("gazette")).content)
+    ids = "/a:feed/a:entry/a:id/text()"
+    assert back.xpath(ids, namespaces=ns) == first.xpath(ids, namespaces=ns)
+
+
+def test_limit_defaults_to_50(client: TestClient, world: World) -> None:
+    for n in range(55):
+        create(client, world.staff, "/api/v1/articles", article_body(f"bulk-{n}"))
+    feed = client.get(JSON, headers=world.auth("gazette")).json()
+    assert len(feed["items"]) == 50 and "next_url" in feed
+    assert len(client.get(JSON + "?limit=100", headers=world.auth("gazette")).json()["items"]) == 56
+
+
+def test_section_and_since_filters(client: TestClient, world: World) -> None:
+    create(client, world.staff, "/api/v1/articles", article_body("match", section="sport"))
+    sport = client.get(JSON, headers=world.auth("gazette"), params={"section": "sport"}).json()
+    assert [i["url"].rsplit("/", 1)[1] for i in sport["items"]] == ["match"]
+    future = client.get(
+        JSON, headers=world.auth("gazette"), params={"since": "2999-01-01T00:00:00Z"}
+    )
+    assert future.json()["items"] == []
+    past = client.get(JSON, headers=world.auth("gazette"), params={"since": "2000-01-01T00:00:00Z"})
+    assert len(past.json()["items"]) == 2
+
+
+def test_every_pull_is_recorded(client: TestClient, world: World, engine: Engine) -> None:
+    client.get(ATOM, headers=world.auth("gazette"))
+    client.get(JSON, headers=world.auth("gazette"))
+    etag = client.get(ATOM, headers=world.auth("gazette")).headers["etag"]
+    client.get(ATOM, headers={**world.auth("gazette"), "If-None-Match": etag})
+    client.__exit__(None, None, None)  # shutdown writes what is still buffered
+    with session_scope(engine) as session:
+        rows = session.execute(select(UsageEvent.kind, UsageEvent.format, UsageEvent.at)).all()
+    assert sorted(r.format for r in rows) == ["atom", "atom", "atom", "json"]
+    assert {r.kind for r in rows} == {"feed_pull"}
+    assert all(r.at is not None for r in rows)
+
+
+def test_json_feed_content_type(client: TestClient, world: World) -> None:
+    response = client.get(JSON, headers=world.auth("gazette"))
+    assert response.headers["content-type"].startswith("application/feed+json")
+    json.loads(response.content)

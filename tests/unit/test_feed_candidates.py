@@ -1,0 +1,154 @@
+"""The SQL narrowing never drops a row that `decide` would grant, or tombstone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, delete, insert, select
+from sqlalchemy.engine import Engine
+
+from syndication.articles.models import Article
+from syndication.licensing.candidates import TOMBSTONE_DAYS, listing_clause, tombstone_clause
+from syndication.licensing.entitlement import Verdict, decide
+from syndication.licensing.models import License
+from syndication.tables import metadata
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+CODES = ["free", "paid", "local"]
+SECTIONS = ["politics", "sport", "health"]
+
+
+@dataclass(frozen=True)
+class P:
+    active: bool
+    audience: int
+    sees_embargoed: bool
+    sections: list[str] | None
+
+
+@dataclass(frozen=True)
+class L:
+    code: str
+    name: str
+    min_audience: int
+    window_days: int | None
+
+
+@dataclass(frozen=True)
+class A:
+    id: int
+    status: str
+    section: str
+    license: str
+    published_at: datetime
+    embargo_until: datetime | None
+    withdrawn_at: datetime | None
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(License),
+            [
+                {"code": c, "name": c, "url": "https://x.example/", "credit_line": "x",
+                 "contact_email": "a@x.example", "created_at": T0, "updated_at": T0}
+                for c in CODES
+            ],
+        )  # fmt: skip
+    return engine
+
+
+offsets = st.integers(-90 * 86400, 90 * 86400).map(lambda s: timedelta(seconds=s))
+# Exact boundaries matter most: a window or tombstone closing at `now` to the microsecond.
+moments = st.one_of(
+    offsets.map(lambda d: T0 + d),
+    st.sampled_from([T0 - timedelta(days=2), T0 - timedelta(days=TOMBSTONE_DAYS), T0]),
+)
+
+
+@st.composite
+def articles(draw: st.DrawFn, index: int) -> A:
+    status = draw(st.sampled_from(["published", "withdrawn"]))
+    published = draw(moments)
+    return A(
+        id=index + 1,
+        status=status,
+        section=draw(st.sampled_from(SECTIONS)),
+        license=draw(st.sampled_from(CODES)),
+        published_at=published,
+        embargo_until=draw(st.none() | moments.filter(lambda m: m >= published)),
+        withdrawn_at=draw(moments) if status == "withdrawn" else None,
+    )
+
+
+partners = st.builds(
+    P,
+    active=st.booleans(),
+    audience=st.sampled_from([0, 5_000, 10_000, 250_000]),
+    sees_embargoed=st.booleans(),
+    sections=st.none() | st.lists(st.sampled_from(SECTIONS), max_size=3, unique=True),
+)
+licenses = st.tuples(
+    *[
+        st.builds(
+            L,
+            code=st.just(code),
+            name=st.just(code),
+            min_audience=st.sampled_from([0, 10_000, 100_000]),
+            window_days=st.none() | st.sampled_from([1, 2, 30]),
+        )
+        for code in CODES
+    ]
+)
+
+
+def _row(a: A) -> dict:
+    return {
+        "id": a.id, "slug": f"p{a.id}", "headline": "h", "body_html": "<p>b</p>",
+        "section": a.section, "canonical_url": "https://x.example/p", "copyright_holder": "X",
+        "published_at": a.published_at, "embargo_until": a.embargo_until,
+        "license": a.license, "status": a.status, "withdrawn_at": a.withdrawn_at,
+        "created_at": T0, "updated_at": T0,
+    }  # fmt: skip
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    partner=partners,
+    granted=st.lists(st.sampled_from(CODES), unique=True),
+    lics=licenses,
+    pieces=st.lists(st.integers(0, 0), min_size=1, max_size=12).flatmap(
+        lambda xs: st.tuples(*[articles(i) for i in range(len(xs))])
+    ),
+    now=moments,
+)
+def test_sql_narrowing_keeps_every_row_decide_would_grant(
+    engine: Engine, partner: P, granted: list[str], lics: tuple[L, ...], pieces: tuple[A, ...],
+    now: datetime,
+) -> None:  # fmt: skip
+    by_code = {lic.code: lic for lic in lics}
+    with engine.begin() as conn:
+        conn.execute(delete(Article))
+        conn.execute(insert(Article), [_row(a) for a in pieces])
+        listed = set(conn.scalars(select(Article.id).where(
+            listing_clause(partner, granted, lics, now))))  # fmt: skip
+        tombs = set(conn.scalars(select(Article.id).where(
+            tombstone_clause(partner, granted, lics, now))))  # fmt: skip
+    for a in pieces:
+        verdict = decide(partner, granted, a, by_code[a.license], now).verdict
+        if verdict in (Verdict.ENTITLED, Verdict.EMBARGOED):
+            assert a.id in listed, (a, verdict)
+        if verdict is Verdict.WITHDRAWN and a.withdrawn_at > now - timedelta(days=TOMBSTONE_DAYS):
+            assert a.id in tombs, a
+        # A narrowing that keeps what decide refuses for a static reason would be no narrowing.
+        if verdict is Verdict.NOT_ENTITLED:
+            assert a.id not in listed and a.id not in tombs, a
