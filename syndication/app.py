@@ -16,13 +16,14 @@ from sqlalchemy.engine import Engine
 from syndication.articles.controllers import ArticleController
 from syndication.bundles.controllers import BundleController
 from syndication.db import make_engine, utcnow
-from syndication.deps import APP_DEPENDENCIES, AuthThrottle, Clock
+from syndication.deps import APP_DEPENDENCIES, Clock
 from syndication.errors import EXCEPTION_HANDLERS
 from syndication.feeds import runtime as feed_runtime
 from syndication.feeds.controllers import FeedController
 from syndication.health import healthz
 from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
+from syndication.ratelimit import AuthThrottle
 from syndication.security import cross_site_guard, security_headers
 from syndication.settings import Settings, load_settings
 from syndication.usage.controllers import PixelController, UsageController

@@ -7,7 +7,6 @@ the connection state, and the `staff` / `partner` dependencies hand it to the ha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from syndication.db import open_session
-from syndication.errors import Unauthenticated
 from syndication.partners.models import Partner
 from syndication.partners.service import authenticate as authenticate_partner
-from syndication.ratelimit import FailureLimiter
+from syndication.ratelimit import AuthThrottle
 from syndication.staff.accounts import authenticate_token
 from syndication.staff.models import StaffUser
 
@@ -55,37 +53,24 @@ def _with_session(engine: Engine, write: bool, fn: Callable[[Session], Any]) -> 
         return fn(session)
 
 
-@dataclass
-class AuthThrottle:
-    """Failed-authentication budgets: tight per presented secret, looser per address."""
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.client.host if connection.client else "?"
 
-    per_secret: FailureLimiter = field(default_factory=lambda: FailureLimiter(limit=10))
-    per_address: FailureLimiter = field(default_factory=lambda: FailureLimiter(limit=50))
 
-    async def verify(
-        self, connection: ASGIConnection[Any, Any, Any, Any], secret: str | None, fn: Any
-    ) -> Any:
-        state = connection.app.state
-        if not secret:  # nothing presented: not a guess, just a 401
-            return await to_thread.run_sync(_with_session, state.engine, False, fn)
-        # A key's own budget never locks its holder out: a correct secret always passes,
-        # while wrong ones presented for that key turn from 401 into 429.
-        secret_id = "s:" + secret[:24]
-        address = "a:" + (connection.client.host if connection.client else "?")
-        self.per_address.check(address)
-        try:
-            return await to_thread.run_sync(_with_session, state.engine, False, fn)
-        except Unauthenticated:
-            self.per_secret.fail(secret_id)
-            self.per_address.fail(address)
-            self.per_secret.check(secret_id)
-            raise
+def _verify(connection: ASGIConnection[Any, Any, Any, Any], secret: str | None, fn: Any) -> Any:
+    state = connection.app.state
+    throttle: AuthThrottle = state.auth_throttle
+    return throttle.attempt(
+        client_address(connection),
+        secret,
+        lambda: to_thread.run_sync(_with_session, state.engine, False, fn),
+    )
 
 
 async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
     state = connection.app.state
     token, now = bearer(connection), state.clock()
-    connection.state.staff = await state.auth_throttle.verify(
+    connection.state.staff = await _verify(
         connection, token, lambda s: authenticate_token(s, token, now)
     )
 
@@ -97,7 +82,7 @@ def partner_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None
 async def partner_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
     state = connection.app.state
     secret, now = partner_secret(connection), state.clock()
-    connection.state.partner = await state.auth_throttle.verify(
+    connection.state.partner = await _verify(
         connection, secret, lambda s: authenticate_partner(s, secret, now)
     )
 

@@ -11,9 +11,13 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
-from syndication.errors import DomainError
+from syndication.errors import DomainError, Unauthenticated
+
+T = TypeVar("T")
 
 
 class TooManyAttempts(DomainError):
@@ -70,3 +74,28 @@ class FailureLimiter:
                 self._failures.move_to_end(name)
             while len(self._failures) > self.max_tracked:
                 self._failures.popitem(last=False)
+
+
+@dataclass
+class AuthThrottle:
+    """Failed-authentication budgets: tight per presented secret, looser per address."""
+
+    per_secret: FailureLimiter = field(default_factory=lambda: FailureLimiter(limit=10))
+    per_address: FailureLimiter = field(default_factory=lambda: FailureLimiter(limit=50))
+
+    async def attempt(
+        self, address: str, secret: str | None, verify: Callable[[], Awaitable[T]]
+    ) -> T:
+        if not secret:  # nothing presented: not a guess, just a 401
+            return await verify()
+        # A key's own budget never locks its holder out: a correct secret always passes,
+        # while wrong ones presented for that key turn from 401 into 429.
+        secret_id, address_id = "s:" + secret[:24], "a:" + address
+        self.per_address.check(address_id)
+        try:
+            return await verify()
+        except Unauthenticated:
+            self.per_secret.fail(secret_id)
+            self.per_address.fail(address_id)
+            self.per_secret.check(secret_id)
+            raise

@@ -29,6 +29,7 @@ from syndication.feeds.runtime import FeedRuntime, key_digest
 from syndication.feeds.service import build_feed
 from syndication.partners.models import Partner
 from syndication.partners.service import authenticate
+from syndication.ratelimit import AuthThrottle
 from syndication.usage.service import Usage
 
 _WANTED = {b"authorization", b"if-none-match", b"if-modified-since", b"accept-encoding"}
@@ -50,7 +51,9 @@ def _authenticate(feeds: FeedRuntime, secret: str) -> Partner:
         return authenticate(session, secret, feeds.clock())
 
 
-async def authorize(feeds: FeedRuntime, secret: str | None) -> tuple[Partner, int]:
+async def authorize(
+    feeds: FeedRuntime, secret: str | None, throttle: AuthThrottle, address: str
+) -> tuple[Partner, int]:
     """The partner owning the key, verified at most once per (key, catalog version)."""
     if not secret:
         raise Unauthenticated("a valid partner key is required")
@@ -61,7 +64,9 @@ async def authorize(feeds: FeedRuntime, secret: str | None) -> tuple[Partner, in
     cached = feeds.keys.get(digest)
     if cached is not None and cached[0] == version:
         return cached[1], version
-    partner = await to_thread.run_sync(_authenticate, feeds, secret)
+    partner = await throttle.attempt(
+        address, secret, lambda: to_thread.run_sync(_authenticate, feeds, secret)
+    )
     feeds.keys.put(digest, (version, partner))
     return partner, version
 
@@ -83,7 +88,13 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
         if scope["query_string"]
         else {}
     )
-    partner, version = await authorize(feeds, _secret(headers, params))
+    client = scope.get("client")
+    partner, version = await authorize(
+        feeds,
+        _secret(headers, params),
+        request.app.state.auth_throttle,
+        client[0] if client else "?",
+    )
     partner_id: int = partner.id  # type: ignore[assignment]
     now = feeds.clock()
     # Keyed on the raw query string: a hit means it parsed before; a miss parses it (400s).

@@ -68,3 +68,15 @@ def test_cross_site_writes_are_refused(client: TestClient, staff_headers: dict) 
     assert client.get("/api/v1/licenses", headers=staff_headers).json()[0]["code"] == (
         "free-eligible"
     )
+
+
+def test_guessing_feed_keys_is_throttled(client: TestClient, staff_headers: dict) -> None:
+    from tests.factories import create, license_body, partner_body, partner_key
+
+    create(client, staff_headers, "/api/v1/licenses", license_body())
+    create(client, staff_headers, "/api/v1/partners", partner_body())
+    key = partner_key(client, staff_headers, "gazette")
+    wrong = key[:-4] + "zzzz"
+    statuses = [client.get(f"/feeds/atom.xml?key={wrong}").status_code for _ in range(11)]
+    assert statuses[:9] == [401] * 9 and statuses[9:] == [429, 429]
+    assert client.get(f"/feeds/atom.xml?key={key}").status_code == 200  # the holder still gets in
