@@ -63,8 +63,10 @@ class ArticleController(Controller):
         return ArticlePage(items=items, total=total, limit=limit, offset=offset)
 
     @post("/", sync_to_thread=True)
-    def create_article(self, db: Session, data: ArticleCreate) -> Response[ArticlePublic]:
-        return _answer(service.create_article(db, data), HTTP_201_CREATED)
+    def create_article(
+        self, db: Session, now: datetime, data: ArticleCreate
+    ) -> Response[ArticlePublic]:
+        return _answer(service.create_article(db, data, now), HTTP_201_CREATED)
 
     @get("/{slug:str}", sync_to_thread=True)
     def get_article(self, db: Session, slug: str) -> Response[ArticlePublic]:
