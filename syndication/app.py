@@ -13,6 +13,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 from sqlalchemy.engine import Engine
 
+from syndication.accountability import worker
+from syndication.accountability.controllers import CONTROLLERS as ACCOUNTABILITY_CONTROLLERS
 from syndication.articles.controllers import ArticleController
 from syndication.db import make_engine, utcnow
 from syndication.deps import APP_DEPENDENCIES, Clock
@@ -26,7 +28,13 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def route_handlers() -> list[Any]:
-    return [healthz, LicenseController, ArticleController, PartnerController]
+    return [
+        healthz,
+        LicenseController,
+        ArticleController,
+        PartnerController,
+        *ACCOUNTABILITY_CONTROLLERS,
+    ]
 
 
 def create_app(
@@ -51,6 +59,7 @@ def create_app(
         template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         on_shutdown=[dispose],
+        lifespan=[worker.lifespan(settings, engine, clock)],
         debug=settings.debug,
     )
 
