@@ -147,6 +147,16 @@ def check(
     return results
 
 
+def failures_of(row: ComplianceCheck) -> list[str]:
+    if row.verdict == "unreachable":
+        return [row.error or "unreachable"]
+    checks = ("credit_line", "canonical_link", "rel_canonical", "pixel")
+    failed = [name for name in checks if getattr(row, name) is False]
+    if row.altered:
+        failed.append(f"altered (similarity {row.similarity:.2f})")
+    return failed
+
+
 def _claim_run(engine: Engine, settings: Settings, now: datetime) -> bool:
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     with session_scope(engine) as session:

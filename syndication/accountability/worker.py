@@ -42,7 +42,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S))
 
 
-def _claim(engine: Engine, now: datetime) -> list[tuple[Notice, WebhookEndpoint, str]]:
+def claim_due(engine: Engine, now: datetime) -> list[tuple[Notice, WebhookEndpoint, str]]:
     token = uuid.uuid4().hex
     claimed = []
     free = or_(col(Notice.lease_until).is_(None), col(Notice.lease_until) < now)
@@ -135,7 +135,7 @@ def run_due_notices(
     engine: Engine, settings: Settings, now: datetime, http: httpx.Client | None = None
 ) -> int:
     """Send every notice due at `now` once; answers how many attempts were made."""
-    claimed = _claim(engine, now)
+    claimed = claim_due(engine, now)
     if not claimed:
         return 0
     own = http is None
