@@ -79,7 +79,8 @@ class World:
         return html
 
     def webhook(self, partner: str, url: str) -> dict:
-        return create(self.client, self.headers, f"/api/v1/partners/{partner}/webhooks", {"url": url})
+        path = f"/api/v1/partners/{partner}/webhooks"
+        return create(self.client, self.headers, path, {"url": url})
 
     def partner_headers(self, partner: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[partner]}"}

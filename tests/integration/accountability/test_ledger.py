@@ -90,10 +90,11 @@ def test_related_links_follow_the_partner(world: World) -> None:
             session, get_partner(session, "gazette"), "earlier", world.clock()
         )[0].id
     page = "https://gazette.example.com/news/earlier-copy"
+    now, old = world.clock(), "https://gazette.example.com/old"
     record(world.engine, [
-        Usage("pixel_hit", ids["gazette"], world.clock(), earlier_id, page="https://gazette.example.com/old"),
-        Usage("pixel_hit", ids["gazette"], world.clock() + timedelta(minutes=5), earlier_id, page=page),
-        Usage("pixel_hit", ids["herald"], world.clock(), earlier_id, page=None),
+        Usage("pixel_hit", ids["gazette"], now, earlier_id, page=old),
+        Usage("pixel_hit", ids["gazette"], now + timedelta(minutes=5), earlier_id, page=page),
+        Usage("pixel_hit", ids["herald"], now, earlier_id, page=None),
     ])  # fmt: skip
 
     assert f'<a href="{page}">Earlier</a>' in _related_html(world, gazette["slug"])
