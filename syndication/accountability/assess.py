@@ -18,6 +18,42 @@ from lxml import etree
 SHINGLE = 5
 ALTERED_BELOW = 0.9  # share of the delivered body's 5-word shingles that must be on the page
 _WORD = re.compile(r"\w+")
+_BLOCKS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    ]
+)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -84,9 +120,18 @@ def _document(html: str) -> etree._Element:
 
 
 def text_of(root: etree._Element) -> str:
+    """Visible text, with a break after each block so words never run together."""
     for bad in root.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
+            element.tail = "\n" + (element.tail or "")
     return str(root.text_content())
+
+
+def _phrase(text: str) -> str:
+    """Words only, space-separated and padded: punctuation and markup splits do not matter."""
+    return " " + " ".join(words(text)) + " "
 
 
 def shingles(tokens: list[str], size: int = SHINGLE) -> set[tuple[str, ...]]:
@@ -120,10 +165,10 @@ def assess(page_html: str, expected: Expected) -> PageVerdict:
     similarity_score = (
         None
         if expected.allows_modification
-        else similarity(_document(expected.body_html).text_content(), page_text)
+        else similarity(text_of(_document(expected.body_html)), page_text)
     )
     return PageVerdict(
-        credit_line=normalise(expected.credit_line) in normalise(page_text),
+        credit_line=_phrase(expected.credit_line) in _phrase(page_text),
         canonical_link=any(same_url(h, expected.canonical_url) for h in links),
         rel_canonical=(
             any(same_url(h, expected.canonical_url) for h in canonicals)

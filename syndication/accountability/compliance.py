@@ -93,14 +93,15 @@ def targets(
         query = query.where(UsageEvent.partner_id == partner_id)
     found = []
     for pid, aid, page in session.execute(query).all():
+        p = session.get(Partner, pid)
         row = session.execute(
-            select(Partner, Article, License)
+            select(Article, License)
             .join(License, col(License.code) == Article.license)
-            .where(Partner.id == pid, Article.id == aid, Article.status == "published")
+            .where(Article.id == aid, Article.status == "published")
         ).first()
-        if row is None or not str(page).startswith(("http://", "https://")):
+        if p is None or row is None or not str(page).startswith(("http://", "https://")):
             continue  # withdrawn pieces are the takedowns' business
-        p, a, lic = row
+        a, lic = row
         held = ledger.latest_held(session, pid, aid)
         expected = _expected(session, settings, p, a, lic, now)
         revision = held.revision if held else a.revision

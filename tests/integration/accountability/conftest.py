@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from syndication.accountability.ledger import Delivery, record_deliveries, sha256_of
+from syndication.articles.models import Article
 from syndication.db import open_session
 from syndication.partners.service import get_partner
 from syndication.republish.access import load_for_partner, view_for
@@ -77,6 +79,12 @@ class World:
         delivery, html = self.rendered(partner, piece)
         record_deliveries(self.engine, [delivery])
         return html
+
+    def piece_id(self, slug: str) -> int:
+        with open_session(self.engine, write=False) as session:
+            found = session.scalars(select(Article.id).where(Article.slug == slug)).first()
+        assert found is not None
+        return int(found)
 
     def webhook(self, partner: str, url: str) -> dict:
         path = f"/api/v1/partners/{partner}/webhooks"
