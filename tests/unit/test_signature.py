@@ -36,3 +36,21 @@ def test_verify_accepts_fresh_and_refuses_stale_tampered_or_foreign() -> None:
 
 def test_secrets_differ() -> None:
     assert signing.new_secret() != signing.new_secret()
+
+
+def test_the_example_in_the_partner_guide_verifies_our_notices() -> None:
+    import re
+    import time
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "partners.md"
+    [example] = re.findall(r"```python\n(.*?)```", guide.read_text(), flags=re.S)
+    assert len(example.strip().splitlines()) <= 10
+    namespace: dict = {}
+    exec(example, namespace)
+    now = int(time.time())
+    headers = signing.headers(SECRET, now, BODY, "correction", 7)
+    assert namespace["verify"](SECRET, headers, BODY)
+    assert not namespace["verify"](SECRET, headers, BODY + b"x")
+    stale = signing.headers(SECRET, now - 301, BODY, "correction", 7)
+    assert not namespace["verify"](SECRET, stale, BODY)
