@@ -29,12 +29,13 @@ from syndication.settings import Settings
 
 log = logging.getLogger("syndication.worker")
 
-LEASE = timedelta(minutes=2)
 BACKOFF_BASE_S = 30
 BACKOFF_CAP_S = 3600
 MAX_ATTEMPTS = 10
 BATCH = 20
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+# Long enough for a whole batch of slow receivers, so a lease never lapses mid-send.
+LEASE = timedelta(seconds=BATCH * 15 + 60)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from litestar.testing import TestClient
 
-from syndication.accountability.worker import claim_due, run_due_notices
+from syndication.accountability.worker import LEASE, claim_due, run_due_notices
 from syndication.app import create_app
 from tests.conftest import BASE_URL
 
@@ -189,7 +189,9 @@ def test_a_claimed_notice_is_not_claimed_twice(world: World, server: Server) -> 
     assert run_due_notices(world.engine, world.settings, world.clock()) == 0
     assert server.requests == []
     # A worker that died keeps its lease only so long; then the notice is sent.
-    assert run_due_notices(world.engine, world.settings, world.clock() + timedelta(minutes=3)) == 1
+    lapsed = world.clock() + LEASE + timedelta(seconds=1)
+    assert run_due_notices(world.engine, world.settings, world.clock() + LEASE) == 0
+    assert run_due_notices(world.engine, world.settings, lapsed) == 1
 
 
 def test_deleted_endpoint_cancels_its_pending_notices(world: World, server: Server) -> None:
