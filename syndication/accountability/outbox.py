@@ -44,7 +44,7 @@ def _enqueue(
                 takedown_id=takedown_id,
                 kind=kind,
                 revision=article.revision,
-                payload={"event": kind, "piece": _piece(article), **payload},
+                payload={"kind": kind, "piece": _piece(article), **payload},
                 next_attempt_at=now,
                 created_at=now,
             )

@@ -8,7 +8,7 @@ import hmac
 from syndication.accountability import signing
 
 SECRET = "whsec_test"
-BODY = b'{"event":"correction","id":1}'
+BODY = b'{"id":1,"kind":"correction"}'
 
 
 def test_known_vector() -> None:

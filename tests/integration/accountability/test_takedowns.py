@@ -42,7 +42,7 @@ def test_withdrawal_opens_takedowns_and_notifies_holders(world: World, server: S
     [request] = server.requests
     body = request.json()
     assert request.headers["Syndication-Event"] == "withdrawal"
-    assert body["event"] == "withdrawal" and body["reason"] == "Legal kill"
+    assert body["kind"] == "withdrawal" and body["reason"] == "Legal kill"
     removal = body["removal_request"]
     assert removal["takedown_id"] == view["gazette"]["id"]
     assert removal["ack_url"] == f"{BASE_URL}/api/partner/v1/takedowns/{removal['takedown_id']}/ack"

@@ -110,7 +110,7 @@ def test_correction_reaches_holders_of_earlier_revisions_signed(
     assert request.headers["Syndication-Event"] == "correction"
     body = request.json()
     assert request.headers["Syndication-Delivery"] == str(body["id"])
-    assert body["event"] == "correction" and body["revision"] == 2
+    assert body["kind"] == "correction" and body["revision"] == 2
     assert body["reason"] == "Fixed the vote count."
     assert body["piece"]["slug"] == "council-budget"
     assert body["bundle_url"] == f"{BASE_URL}/bundles/council-budget.zip"
