@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from litestar.testing import TestClient
 
-from syndication.accountability.worker import LEASE, claim_due, run_due_notices
+from syndication.accountability import outbox
+from syndication.accountability.worker import LEASE, MAX_ATTEMPTS, claim_due, run_due_notices
 from syndication.app import create_app
 from tests.conftest import BASE_URL
 
@@ -163,8 +165,6 @@ def test_receiver_down_never_slows_staff_and_is_logged(
 
 
 def test_gives_up_after_max_attempts(world: World, free_url: Callable[[], str]) -> None:
-    from syndication.accountability.worker import MAX_ATTEMPTS
-
     world.piece()
     world.partner()
     world.webhook("gazette", free_url())
@@ -235,3 +235,39 @@ def test_nothing_lost_across_a_restart(world: World, server: Server) -> None:
     assert notices[0]["status"] == "delivered"
     [request] = server.requests
     assert _verify(hook["secret"], request.headers, request.body)
+
+
+def test_correction_and_its_notices_commit_together(
+    world: World, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If writing the notices fails, the correction is not half-written either."""
+    world.piece()
+    world.partner()
+    world.webhook("gazette", server.url + "/hook")
+    world.deliver("gazette", "council-budget")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(outbox, "_enqueue", broken)
+    failed = world.client.post(
+        "/api/v1/articles/council-budget/corrections", json={"text": "x"}, headers=world.headers
+    )
+    assert failed.status_code == 500
+    piece = world.client.get("/api/v1/articles/council-budget", headers=world.headers).json()
+    assert piece["revision"] == 1 and piece["corrections"] == []
+    assert _notices(world) == []
+
+
+def test_private_destinations_refused_at_send_time(world: World, server: Server) -> None:
+    """An endpoint that now points at a private address is not called without the setting."""
+    world.piece()
+    world.partner()
+    world.webhook("gazette", server.url + "/hook")
+    world.deliver("gazette", "council-budget")
+    _correct(world)
+    strict = dataclasses.replace(world.settings, webhook_allow_loopback_http=False)
+    run_due_notices(world.engine, strict, world.clock())
+    assert server.requests == []
+    [notice] = _notices(world, "pending")
+    assert "non-public" in notice["attempts"][0]["error"]
