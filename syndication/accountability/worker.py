@@ -1,5 +1,5 @@
 """The notice worker: claims due notices with a lease, POSTs them signed, logs every attempt,
-backs off exponentially; plus takedown reminders and the scheduled compliance check.
+backs off exponentially; queues takedown reminders; runs the scheduled compliance check.
 
 Started in the app's lifespan when `settings.worker_enabled`; every process may run one, the
 conditional UPDATEs make sure each attempt is made by one of them only."""
@@ -34,6 +34,7 @@ BACKOFF_CAP_S = 3600
 MAX_ATTEMPTS = 10
 BATCH = 20
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+USER_AGENT = "syndication-webhooks/1"
 # Long enough for a whole batch of slow receivers, so a lease never lapses mid-send.
 LEASE = timedelta(seconds=BATCH * 15 + 60)
 
@@ -90,6 +91,7 @@ def _send(
         return None, "endpoint removed"
     body = body_of(notice, settings)
     headers = signing.headers(endpoint.secret, int(time.time()), body, notice.kind, notice.id)
+    headers["User-Agent"] = USER_AGENT
     try:
         destinations.check(endpoint.url, settings.webhook_allow_loopback_http)
         response = http.post(endpoint.url, content=body, headers=headers)
@@ -161,16 +163,19 @@ def remind_overdue(engine: Engine, settings: Settings, now: datetime) -> int:
 def run_cycle(engine: Engine, settings: Settings, now: datetime) -> None:
     remind_overdue(engine, settings, now)
     run_due_notices(engine, settings, now)
-    if settings.compliance_interval_s > 0:
-        compliance.run_if_due(engine, settings, now)
 
 
-async def _loop(engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> None:
+async def _loop(
+    job: Callable[[Engine, Settings, datetime], object],
+    engine: Engine,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
     while True:
         try:
-            await to_thread.run_sync(run_cycle, engine, settings, clock())
+            await to_thread.run_sync(job, engine, settings, clock())
         except Exception:  # the loop must outlive a bad cycle; the next one retries
-            log.exception("worker cycle failed")
+            log.exception("worker cycle failed: %s", getattr(job, "__name__", job))
         await asyncio.sleep(settings.worker_poll_s)
 
 
@@ -184,12 +189,16 @@ def lifespan(
         if not settings.worker_enabled:
             yield
             return
-        task = asyncio.create_task(_loop(engine, settings, clock))
+        # Page checks are slow; their own task keeps them from delaying notices.
+        jobs = [run_cycle] + ([compliance.run_if_due] if settings.compliance_interval_s else [])
+        tasks = [asyncio.create_task(_loop(job, engine, settings, clock)) for job in jobs]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return manage

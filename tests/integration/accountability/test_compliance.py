@@ -6,15 +6,19 @@ import dataclasses
 import io
 import re
 import sys
+import time
 
 import pytest
+from litestar.testing import TestClient
 
 from syndication.accountability import compliance, destinations
 from syndication.accountability.fetch import fetch_page
+from syndication.app import create_app
 from syndication.cli import main
 from syndication.db import open_session
 from syndication.partners.service import get_partner
 from syndication.usage.service import Usage, record
+from tests.conftest import BASE_URL
 
 from .conftest import Server, World
 
@@ -168,3 +172,18 @@ def test_cli_check(
         main(["compliance", "check", "--piece", "nope"])
     assert failed.value.code == 1
     assert "piece" in capsys.readouterr().err
+
+
+def test_the_app_runs_the_check_on_its_schedule(world: World, pages: dict[str, str]) -> None:
+    scheduled = dataclasses.replace(
+        world.settings, worker_enabled=True, worker_poll_s=0.05, compliance_interval_s=3600
+    )
+    app = create_app(scheduled, clock=world.clock)
+    with TestClient(app, base_url=BASE_URL) as client:
+        deadline = time.monotonic() + 10
+        found: list = []
+        while time.monotonic() < deadline and len(found) < len(pages):
+            found = client.get("/api/v1/compliance", headers=world.headers).json()
+            time.sleep(0.05)
+    assert len(found) == len(pages)
+    assert all(len(p["history"]) == 1 for p in found)  # once per interval, not once per poll

@@ -110,6 +110,7 @@ def test_correction_reaches_holders_of_earlier_revisions_signed(
     assert not _verify("whsec_wrong", request.headers, request.body)
     assert not _verify(gazette["secret"], request.headers, request.body + b" ")
     assert request.headers["Syndication-Event"] == "correction"
+    assert request.headers["User-Agent"] == "syndication-webhooks/1"
     body = request.json()
     assert request.headers["Syndication-Delivery"] == str(body["id"])
     assert body["kind"] == "correction" and body["revision"] == 2
