@@ -25,6 +25,8 @@ from syndication.deps import partner_guard, staff_guard
 from syndication.partners.models import Partner
 
 NoticeStatus = Literal["pending", "delivered", "failed", "cancelled"]
+Limit = Annotated[int, Parameter(ge=1, le=1000)]
+Offset = Annotated[int, Parameter(ge=0)]
 SlugParam = Annotated[str | None, Parameter(max_length=128)]
 # "partner" is also the partner-caller dependency, so the query parameter is renamed here.
 PartnerParam = Annotated[str | None, QueryParameter(name="partner", max_length=128)]
@@ -50,8 +52,10 @@ class PartnerAccountabilityController(Controller):
         webhooks.remove_endpoint(db, slug, webhook_id, now)
 
     @get("/deliveries", sync_to_thread=True)
-    def deliveries(self, db: Session, slug: str) -> list[Holding]:
-        return ledger.partner_holdings(db, slug)
+    def deliveries(
+        self, db: Session, slug: str, limit: Limit = 500, offset: Offset = 0
+    ) -> list[Holding]:
+        return ledger.partner_holdings(db, slug, limit, offset)
 
 
 class ArticleAccountabilityController(Controller):
@@ -60,8 +64,10 @@ class ArticleAccountabilityController(Controller):
     tags = ["accountability"]
 
     @get("/deliveries", sync_to_thread=True)
-    def deliveries(self, db: Session, slug: str) -> list[Holding]:
-        return ledger.article_holdings(db, slug)
+    def deliveries(
+        self, db: Session, slug: str, limit: Limit = 500, offset: Offset = 0
+    ) -> list[Holding]:
+        return ledger.article_holdings(db, slug, limit, offset)
 
     @get("/takedowns", sync_to_thread=True)
     def takedowns(

@@ -68,13 +68,15 @@ def holders(session: Session, article_id: int, before_revision: int | None = Non
     return sorted(set(session.scalars(query.distinct())))
 
 
-def _holdings(session: Session, where: Iterable) -> list[Holding]:  # type: ignore[type-arg]
+def _holdings(session: Session, where: Iterable, limit: int, offset: int) -> list[Holding]:  # type: ignore[type-arg]
     query = (
         select(DeliveryRecord, Partner.slug, Article.slug, Article.revision)
         .join(Partner, col(Partner.id) == DeliveryRecord.partner_id)
         .join(Article, col(Article.id) == DeliveryRecord.article_id)
         .where(*where)
         .order_by(col(DeliveryRecord.delivered_at).desc(), col(DeliveryRecord.id).desc())
+        .limit(limit)
+        .offset(offset)
     )
     return [
         Holding(
@@ -91,12 +93,16 @@ def _holdings(session: Session, where: Iterable) -> list[Holding]:  # type: igno
     ]
 
 
-def for_article(session: Session, article_id: int) -> list[Holding]:
-    return _holdings(session, [DeliveryRecord.article_id == article_id])
+def for_article(
+    session: Session, article_id: int, limit: int = 500, offset: int = 0
+) -> list[Holding]:
+    return _holdings(session, [DeliveryRecord.article_id == article_id], limit, offset)
 
 
-def for_partner(session: Session, partner_id: int) -> list[Holding]:
-    return _holdings(session, [DeliveryRecord.partner_id == partner_id])
+def for_partner(
+    session: Session, partner_id: int, limit: int = 500, offset: int = 0
+) -> list[Holding]:
+    return _holdings(session, [DeliveryRecord.partner_id == partner_id], limit, offset)
 
 
 def latest_held(session: Session, partner_id: int, article_id: int) -> DeliveryRecord | None:
@@ -145,15 +151,19 @@ def related_pages(session: Session, partner_id: int, urls: Iterable[str]) -> dic
     return pages
 
 
-def article_holdings(session: Session, slug: str) -> list[Holding]:
+def article_holdings(
+    session: Session, slug: str, limit: int = 500, offset: int = 0
+) -> list[Holding]:
     article_id = session.scalars(select(Article.id).where(Article.slug == slug)).first()
     if article_id is None:
         raise NotFound(f"no piece {slug!r}", field="slug")
-    return for_article(session, article_id)
+    return for_article(session, article_id, limit, offset)
 
 
-def partner_holdings(session: Session, slug: str) -> list[Holding]:
+def partner_holdings(
+    session: Session, slug: str, limit: int = 500, offset: int = 0
+) -> list[Holding]:
     partner_id = session.scalars(select(Partner.id).where(Partner.slug == slug)).first()
     if partner_id is None:
         raise NotFound(f"no partner {slug!r}", field="slug")
-    return for_partner(session, partner_id)
+    return for_partner(session, partner_id, limit, offset)

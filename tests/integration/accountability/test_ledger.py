@@ -54,6 +54,12 @@ def test_new_revision_is_a_new_row_and_partner_view(world: World) -> None:
     ]
     mine = world.client.get("/api/v1/partners/herald/deliveries", headers=world.headers).json()
     assert [(r["article"], r["revision"]) for r in mine] == [("other-piece", 1)]
+    page = world.client.get(
+        "/api/v1/partners/gazette/deliveries?limit=1&offset=1", headers=world.headers
+    )
+    assert [(r["article"], r["revision"]) for r in page.json()] == [("council-budget", 1)]
+    bad = world.client.get("/api/v1/partners/gazette/deliveries?limit=0", headers=world.headers)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "limit"
 
 
 def test_unknown_names_and_staff_only(world: World) -> None:
