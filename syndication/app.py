@@ -13,6 +13,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 from sqlalchemy.engine import Engine
 
+from syndication.accountability import worker
+from syndication.accountability.controllers import CONTROLLERS as ACCOUNTABILITY_CONTROLLERS
 from syndication.articles.controllers import ArticleController
 from syndication.bundles.controllers import BundleController
 from syndication.db import make_engine, utcnow
@@ -41,6 +43,7 @@ def route_handlers() -> list[Any]:
         BundleController,
         PixelController,
         UsageController,
+        *ACCOUNTABILITY_CONTROLLERS,
     ]
 
 
@@ -75,6 +78,7 @@ def create_app(
         template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         on_shutdown=[dispose],
+        lifespan=[worker.lifespan(settings, engine, clock)],
         debug=settings.debug,
     )
 

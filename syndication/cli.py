@@ -191,6 +191,19 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def cmd_compliance_check(settings: Settings, args: argparse.Namespace) -> None:
+    from syndication.accountability.compliance import check, failures_of
+    from syndication.db import utcnow
+
+    results = check(_engine(settings), settings, utcnow(), piece=args.piece, partner=args.partner)
+    for target, row in results:
+        problems = ", ".join(failures_of(row))
+        line = f"{row.verdict:<13} {target.partner_slug} {target.article_slug} {target.page}"
+        print(f"{line}  [{problems}]" if problems else line)
+    compliant = sum(row.verdict == "compliant" for _, row in results)
+    print(f"{len(results)} pages checked, {compliant} compliant")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="syndication", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -276,6 +289,14 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--license", required=True)
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(run=cmd_import)
+
+    compliance = commands.add_parser("compliance", help="partner page checks").add_subparsers(
+        dest="compliance_command", required=True, parser_class=_Parser
+    )
+    ccheck = compliance.add_parser("check", help="fetch partner pages and judge them now")
+    ccheck.add_argument("--piece", metavar="SLUG")
+    ccheck.add_argument("--partner", metavar="SLUG")
+    ccheck.set_defaults(run=cmd_compliance_check)
     return parser
 
 

@@ -22,6 +22,14 @@ class Settings:
     db_pool_size: int = 5
     db_statement_timeout_ms: int = 15_000
     debug: bool = False
+    # Accountability: the in-app worker (push notices, takedown reminders, compliance checks).
+    # Off unless asked for, so a Settings built by hand (tests) never starts it; on from env.
+    worker_enabled: bool = False
+    worker_poll_s: float = 2.0
+    webhook_allow_loopback_http: bool = False
+    compliance_interval_s: int = 0
+    compliance_allow_private: bool = False
+    takedown_ack_hours: float = 24.0
 
     @property
     def https(self) -> bool:
@@ -72,5 +80,18 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         max_body_bytes=int(env.get("SYNDICATION_MAX_BODY_BYTES", 4 * 1024 * 1024)),
         db_pool_size=int(env.get("SYNDICATION_DB_POOL_SIZE", 5)),
         db_statement_timeout_ms=int(env.get("SYNDICATION_DB_STATEMENT_TIMEOUT_MS", 15_000)),
-        debug=env.get("SYNDICATION_DEBUG", "") in {"1", "true", "yes"},
+        debug=_flag(env, "SYNDICATION_DEBUG", False),
+        worker_enabled=_flag(env, "SYNDICATION_WORKER_ENABLED", True),
+        worker_poll_s=float(env.get("SYNDICATION_WORKER_POLL_S", 2.0)),
+        webhook_allow_loopback_http=_flag(env, "SYNDICATION_WEBHOOK_ALLOW_LOOPBACK_HTTP", False),
+        compliance_interval_s=int(env.get("SYNDICATION_COMPLIANCE_INTERVAL_S", 0)),
+        compliance_allow_private=_flag(env, "SYNDICATION_COMPLIANCE_ALLOW_PRIVATE", False),
+        takedown_ack_hours=float(env.get("SYNDICATION_TAKEDOWN_ACK_HOURS", 24.0)),
     )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}

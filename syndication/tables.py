@@ -2,6 +2,15 @@
 
 from sqlmodel import SQLModel
 
+from syndication.accountability.models import (
+    ComplianceCheck,
+    DeliveryRecord,
+    Notice,
+    NoticeAttempt,
+    ScheduledJob,
+    Takedown,
+    WebhookEndpoint,
+)
 from syndication.articles.models import Article
 from syndication.catalog import CatalogState
 from syndication.licensing.models import License
@@ -14,12 +23,19 @@ metadata = SQLModel.metadata
 __all__ = [
     "Article",
     "CatalogState",
+    "ComplianceCheck",
+    "DeliveryRecord",
     "License",
+    "Notice",
+    "NoticeAttempt",
     "Partner",
     "PartnerKey",
     "PartnerLicense",
+    "ScheduledJob",
     "StaffToken",
     "StaffUser",
+    "Takedown",
     "UsageEvent",
+    "WebhookEndpoint",
     "metadata",
 ]

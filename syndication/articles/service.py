@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from syndication import catalog
+from syndication.accountability import outbox
 from syndication.articles.models import (
     Article,
     ArticleCreate,
@@ -140,6 +141,7 @@ def add_correction(session: Session, slug: str, text: str, now: datetime) -> Art
     _require_published(article)
     article.corrections = [*article.corrections, {"at": now.isoformat(), "text": text}]
     _touch(session, article, now)
+    outbox.on_correction(session, article, text, now)  # same transaction: both or neither
     session.commit()
     return article
 
@@ -151,6 +153,7 @@ def withdraw_article(session: Session, slug: str, reason: str, now: datetime) ->
     article.withdrawn_at = now
     article.withdrawal_reason = reason
     _touch(session, article, now)
+    outbox.on_withdrawal(session, article, reason, now)  # same transaction: both or neither
     session.commit()
     return article
 

@@ -6,6 +6,8 @@ otherwise be entitled to gets its reason (embargoed, expired, withdrawn = 410).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,7 +20,7 @@ from syndication.licensing.models import License
 from syndication.partners.models import Partner
 from syndication.partners.service import granted_codes
 from syndication.republish.pixel import make_token
-from syndication.republish.view import Republication, build_view
+from syndication.republish.view import Link, Republication, build_view
 from syndication.settings import Settings
 
 
@@ -59,10 +61,17 @@ def load_for_partner(
 
 
 def view_for(
-    settings: Settings, partner: Partner, article: Article, license: License, decision: Decision
+    settings: Settings,
+    partner: Partner,
+    article: Article,
+    license: License,
+    decision: Decision,
+    related_pages: Mapping[str, str] | None = None,
 ) -> Republication:
+    """`related_pages` (from `accountability.ledger.related_pages`): our canonical URL -> the
+    partner's own page for related pieces it republished; those links follow the partner."""
     assert partner.id is not None and article.id is not None
-    return build_view(
+    view = build_view(
         article,
         license,
         partner,
@@ -70,3 +79,7 @@ def view_for(
         embargoed_until=decision.embargoed_until,
         pixel_url=pixel_url(settings, partner.id, article.id),
     )
+    if not related_pages:
+        return view
+    related = tuple(Link(r.title, related_pages.get(r.url, r.url)) for r in view.related)
+    return replace(view, related=related)

@@ -1,0 +1,207 @@
+"""The compliance check: for every page where a pixel showed a piece, fetch the page, judge it
+against what the partner was given, store the result (the rows per page are its history)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from syndication.accountability import ledger
+from syndication.accountability.assess import Expected, assess
+from syndication.accountability.fetch import Fetched, fetch_page
+from syndication.accountability.models import (
+    CheckPublic,
+    ComplianceCheck,
+    PageHistory,
+    ScheduledJob,
+)
+from syndication.articles.models import Article
+from syndication.db import open_session, session_scope
+from syndication.errors import NotFound
+from syndication.licensing.entitlement import decide
+from syndication.licensing.models import License
+from syndication.partners.models import Partner
+from syndication.partners.service import granted_codes
+from syndication.republish.access import view_for
+from syndication.settings import Settings
+from syndication.usage.models import UsageEvent
+
+JOB = "compliance"
+Fetcher = Callable[[str, bool], Fetched]
+
+
+@dataclass(frozen=True)
+class Target:
+    partner_id: int
+    partner_slug: str
+    article_id: int
+    article_slug: str
+    page: str
+    revision: int
+    expected: Expected
+
+
+def _slug_filter(session: Session, model: type, slug: str | None, field: str) -> int | None:
+    if slug is None:
+        return None
+    found = session.scalars(select(model.id).where(model.slug == slug)).first()  # type: ignore[attr-defined]
+    if found is None:
+        raise NotFound(f"no {field} {slug!r}", field=field)
+    return int(found)
+
+
+def _expected(
+    session: Session, settings: Settings, partner: Partner, article: Article, license: License,
+    now: datetime,
+) -> Expected:  # fmt: skip
+    # What the partner was given: the same view feeds and bundles render.
+    assert partner.id is not None
+    decision = decide(partner, granted_codes(session, partner.id), article, license, now)
+    view = view_for(settings, partner, article, license, decision)
+    return Expected(
+        credit_line=view.credit_line,
+        canonical_url=view.canonical_url,
+        requires_canonical=view.requires_canonical,
+        pixel_url=view.pixel_url,
+        body_html=view.body_html,
+        allows_modification=license.allows_modification,
+    )
+
+
+def targets(
+    session: Session, settings: Settings, now: datetime,
+    piece: str | None = None, partner: str | None = None,
+) -> list[Target]:  # fmt: skip
+    article_id = _slug_filter(session, Article, piece, "piece")
+    partner_id = _slug_filter(session, Partner, partner, "partner")
+    query = (
+        select(UsageEvent.partner_id, UsageEvent.article_id, UsageEvent.page)
+        .where(UsageEvent.kind == "pixel_hit", col(UsageEvent.page).is_not(None))
+        .distinct()
+    )
+    if article_id is not None:
+        query = query.where(UsageEvent.article_id == article_id)
+    if partner_id is not None:
+        query = query.where(UsageEvent.partner_id == partner_id)
+    found = []
+    for pid, aid, page in session.execute(query).all():
+        p = session.get(Partner, pid)
+        row = session.execute(
+            select(Article, License)
+            .join(License, col(License.code) == Article.license)
+            .where(Article.id == aid, Article.status == "published")
+        ).first()
+        if p is None or row is None or not str(page).startswith(("http://", "https://")):
+            continue  # withdrawn pieces are the takedowns' business
+        a, lic = row
+        held = ledger.latest_held(session, pid, aid)
+        expected = _expected(session, settings, p, a, lic, now)
+        revision = held.revision if held else a.revision
+        found.append(Target(pid, p.slug, aid, a.slug, str(page), revision, expected))
+    return sorted(found, key=lambda t: (t.partner_slug, t.article_slug, t.page))
+
+
+def _row(target: Target, fetched: Fetched, now: datetime) -> ComplianceCheck:
+    base: dict[str, Any] = {
+        "partner_id": target.partner_id,
+        "article_id": target.article_id,
+        "page": target.page,
+        "checked_at": now,
+        "revision": target.revision,
+        "http_status": fetched.status,
+    }
+    if not fetched.ok:
+        error = fetched.error or f"HTTP {fetched.status}"
+        return ComplianceCheck(**base, verdict="unreachable", error=error)
+    verdict = assess(fetched.html, target.expected)
+    return ComplianceCheck(
+        **base,
+        verdict=verdict.verdict,
+        credit_line=verdict.credit_line,
+        canonical_link=verdict.canonical_link,
+        rel_canonical=verdict.rel_canonical,
+        pixel=verdict.pixel,
+        similarity=verdict.similarity,
+        altered=verdict.altered,
+    )
+
+
+def check(
+    engine: Engine, settings: Settings, now: datetime,
+    piece: str | None = None, partner: str | None = None, fetcher: Fetcher | None = None,
+) -> list[tuple[Target, ComplianceCheck]]:  # fmt: skip
+    """Reads, then fetches with no transaction open, then writes all results at once."""
+    fetch = fetcher or (lambda url, allow: fetch_page(url, allow))
+    with open_session(engine, write=False) as session:
+        found = targets(session, settings, now, piece, partner)
+    results = [(t, _row(t, fetch(t.page, settings.compliance_allow_private), now)) for t in found]
+    with session_scope(engine) as session:
+        session.add_all(row for _, row in results)
+    return results
+
+
+def failures_of(row: ComplianceCheck) -> list[str]:
+    if row.verdict == "unreachable":
+        return [row.error or "unreachable"]
+    checks = ("credit_line", "canonical_link", "rel_canonical", "pixel")
+    failed = [name for name in checks if getattr(row, name) is False]
+    if row.altered:
+        failed.append(f"altered (similarity {row.similarity:.2f})")
+    return failed
+
+
+def _claim_run(engine: Engine, settings: Settings, now: datetime) -> bool:
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with session_scope(engine) as session:
+        session.execute(
+            insert(ScheduledJob).values(name=JOB, next_run_at=now).on_conflict_do_nothing()
+        )
+        won = session.execute(
+            update(ScheduledJob)
+            .where(col(ScheduledJob.name) == JOB, col(ScheduledJob.next_run_at) <= now)
+            .values(next_run_at=now + timedelta(seconds=settings.compliance_interval_s))
+        )
+        return bool(won.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def run_if_due(engine: Engine, settings: Settings, now: datetime) -> int:
+    """The scheduled check: one worker wins each interval."""
+    if settings.compliance_interval_s <= 0 or not _claim_run(engine, settings, now):
+        return 0
+    return len(check(engine, settings, now))
+
+
+def _public(row: ComplianceCheck) -> CheckPublic:
+    return CheckPublic.model_validate(row, from_attributes=True)
+
+
+def history(
+    session: Session, piece: str | None = None, partner: str | None = None
+) -> list[PageHistory]:
+    article_id = _slug_filter(session, Article, piece, "piece")
+    partner_id = _slug_filter(session, Partner, partner, "partner")
+    query = (
+        select(ComplianceCheck, Partner.slug, Article.slug)
+        .join(Partner, col(Partner.id) == ComplianceCheck.partner_id)
+        .join(Article, col(Article.id) == ComplianceCheck.article_id)
+        .order_by(col(ComplianceCheck.checked_at).desc(), col(ComplianceCheck.id).desc())
+    )
+    if article_id is not None:
+        query = query.where(ComplianceCheck.article_id == article_id)
+    if partner_id is not None:
+        query = query.where(ComplianceCheck.partner_id == partner_id)
+    pages: dict[tuple[str, str, str], list[CheckPublic]] = {}
+    for row, p, a in session.execute(query):
+        pages.setdefault((p, a, row.page), []).append(_public(row))
+    return [
+        PageHistory(partner=p, article=a, page=page, latest=checks[0], history=checks)
+        for (p, a, page), checks in sorted(pages.items())
+    ]

@@ -1,0 +1,169 @@
+"""The delivery ledger: once per (partner, piece, revision), the exact HTML's SHA-256, the
+license and the credit line as rendered, and when it was first delivered. Append-only."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import and_, exists, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from syndication.accountability.models import DeliveryRecord, Holding
+from syndication.articles.models import Article
+from syndication.db import session_scope
+from syndication.errors import NotFound
+from syndication.partners.models import Partner
+from syndication.usage.models import UsageEvent
+
+
+@dataclass(frozen=True)
+class Delivery:
+    partner_id: int
+    article_id: int
+    revision: int
+    html_sha256: str
+    license_code: str
+    credit_line: str
+    at: datetime
+
+
+def sha256_of(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()
+
+
+def _insert_ignoring_duplicates(dialect: str):  # type: ignore[no-untyped-def]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(DeliveryRecord).on_conflict_do_nothing(
+        index_elements=["partner_id", "article_id", "revision"]
+    )
+
+
+def record_deliveries(engine: Engine, deliveries: Sequence[Delivery]) -> None:
+    """One statement per batch; a (partner, piece, revision) already recorded keeps its row."""
+    first: dict[tuple[int, int, int], Delivery] = {}
+    for d in sorted(deliveries, key=lambda d: d.at):
+        first.setdefault((d.partner_id, d.article_id, d.revision), d)
+    if not first:
+        return
+    values = [
+        {**{k: v for k, v in asdict(d).items() if k != "at"}, "delivered_at": d.at}
+        for d in first.values()
+    ]
+    with session_scope(engine) as session:
+        session.execute(_insert_ignoring_duplicates(engine.dialect.name), values)
+
+
+def holders(session: Session, article_id: int, before_revision: int | None = None) -> list[int]:
+    """Partners holding the piece (optionally: a revision earlier than the one given)."""
+    query = select(DeliveryRecord.partner_id).where(DeliveryRecord.article_id == article_id)
+    if before_revision is not None:
+        query = query.where(DeliveryRecord.revision < before_revision)
+    return sorted(set(session.scalars(query.distinct())))
+
+
+def _holdings(session: Session, where: Iterable, limit: int, offset: int) -> list[Holding]:  # type: ignore[type-arg]
+    query = (
+        select(DeliveryRecord, Partner.slug, Article.slug, Article.revision)
+        .join(Partner, col(Partner.id) == DeliveryRecord.partner_id)
+        .join(Article, col(Article.id) == DeliveryRecord.article_id)
+        .where(*where)
+        .order_by(col(DeliveryRecord.delivered_at).desc(), col(DeliveryRecord.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        Holding(
+            partner=partner,
+            article=article,
+            revision=row.revision,
+            current_revision=current,
+            html_sha256=row.html_sha256,
+            license_code=row.license_code,
+            credit_line=row.credit_line,
+            delivered_at=row.delivered_at,
+        )
+        for row, partner, article, current in session.execute(query)
+    ]
+
+
+def for_article(
+    session: Session, article_id: int, limit: int = 500, offset: int = 0
+) -> list[Holding]:
+    return _holdings(session, [DeliveryRecord.article_id == article_id], limit, offset)
+
+
+def for_partner(
+    session: Session, partner_id: int, limit: int = 500, offset: int = 0
+) -> list[Holding]:
+    return _holdings(session, [DeliveryRecord.partner_id == partner_id], limit, offset)
+
+
+def latest_held(session: Session, partner_id: int, article_id: int) -> DeliveryRecord | None:
+    return session.scalars(
+        select(DeliveryRecord)
+        .where(DeliveryRecord.partner_id == partner_id, DeliveryRecord.article_id == article_id)
+        .order_by(col(DeliveryRecord.revision).desc())
+    ).first()
+
+
+def _is_web_page(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def related_pages(session: Session, partner_id: int, urls: Iterable[str]) -> dict[str, str]:
+    """Our canonical URL -> the partner's own page, for related pieces the partner holds
+    (ledger) and showed (pixel hit with a page); the latest page seen wins."""
+    wanted = sorted(set(urls))
+    if not wanted:
+        return {}
+    held = exists().where(
+        and_(
+            col(DeliveryRecord.partner_id) == col(UsageEvent.partner_id),
+            col(DeliveryRecord.article_id) == col(UsageEvent.article_id),
+        )
+    )
+    rows = session.execute(
+        select(Article.canonical_url, UsageEvent.page, func.max(UsageEvent.at))
+        .join(Article, col(Article.id) == UsageEvent.article_id)
+        .where(
+            UsageEvent.partner_id == partner_id,
+            UsageEvent.kind == "pixel_hit",
+            col(UsageEvent.page).is_not(None),
+            col(Article.canonical_url).in_(wanted),
+            Article.status == "published",
+            held,
+        )
+        .group_by(col(Article.canonical_url), col(UsageEvent.page))
+        .order_by(func.max(UsageEvent.at))
+    )
+    pages: dict[str, str] = {}
+    for canonical, page, _at in rows:
+        if page and _is_web_page(page):
+            pages[canonical] = page
+    return pages
+
+
+def article_holdings(
+    session: Session, slug: str, limit: int = 500, offset: int = 0
+) -> list[Holding]:
+    article_id = session.scalars(select(Article.id).where(Article.slug == slug)).first()
+    if article_id is None:
+        raise NotFound(f"no piece {slug!r}", field="slug")
+    return for_article(session, article_id, limit, offset)
+
+
+def partner_holdings(
+    session: Session, slug: str, limit: int = 500, offset: int = 0
+) -> list[Holding]:
+    partner_id = session.scalars(select(Partner.id).where(Partner.slug == slug)).first()
+    if partner_id is None:
+        raise NotFound(f"no partner {slug!r}", field="slug")
+    return for_partner(session, partner_id, limit, offset)

@@ -1,0 +1,122 @@
+"""The delivery ledger: once per (partner, piece, revision), with the exact HTML's hash."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from syndication.accountability.ledger import record_deliveries, related_pages, sha256_of
+from syndication.db import open_session
+from syndication.partners.service import get_partner
+from syndication.republish.access import load_for_partner, view_for
+from syndication.republish.render import render_fragment
+from syndication.usage.service import Usage, record
+
+from .conftest import World
+
+
+def test_once_per_partner_piece_revision(world: World) -> None:
+    world.piece()
+    world.partner()
+    first, html = world.rendered("gazette", "council-budget")
+    later = dataclasses.replace(first, at=first.at + timedelta(hours=1))
+    record_deliveries(world.engine, [later, first])  # a batch may repeat a key
+    record_deliveries(world.engine, [later])  # and a later pull repeats it again
+
+    rows = world.client.get("/api/v1/articles/council-budget/deliveries", headers=world.headers)
+    assert rows.status_code == 200
+    [row] = rows.json()
+    assert row["partner"] == "gazette"
+    assert row["revision"] == 1 and row["current_revision"] == 1
+    assert row["html_sha256"] == sha256_of(html)
+    assert row["license_code"] == "free-eligible"
+    assert row["credit_line"].startswith("Content created by The Example News Foundation")
+    assert row["delivered_at"].startswith("2026-11-26T12:00:00")  # the first time, not later
+
+
+def test_new_revision_is_a_new_row_and_partner_view(world: World) -> None:
+    world.piece()
+    world.piece("other-piece")
+    world.partner()
+    world.partner("herald")
+    world.deliver("gazette", "council-budget")
+    world.client.post(
+        "/api/v1/articles/council-budget/corrections", json={"text": "Fixed."},
+        headers=world.headers,
+    )  # fmt: skip
+    world.deliver("gazette", "council-budget")
+    world.deliver("herald", "other-piece")
+
+    held = world.client.get("/api/v1/articles/council-budget/deliveries", headers=world.headers)
+    assert sorted((r["partner"], r["revision"]) for r in held.json()) == [
+        ("gazette", 1),
+        ("gazette", 2),
+    ]
+    mine = world.client.get("/api/v1/partners/herald/deliveries", headers=world.headers).json()
+    assert [(r["article"], r["revision"]) for r in mine] == [("other-piece", 1)]
+    page = world.client.get(
+        "/api/v1/partners/gazette/deliveries?limit=1&offset=1", headers=world.headers
+    )
+    assert [(r["article"], r["revision"]) for r in page.json()] == [("council-budget", 1)]
+    bad = world.client.get("/api/v1/partners/gazette/deliveries?limit=0", headers=world.headers)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "limit"
+
+
+def test_unknown_names_and_staff_only(world: World) -> None:
+    missing = world.client.get("/api/v1/articles/nope/deliveries", headers=world.headers)
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["field"] == "slug"
+    gone = world.client.get("/api/v1/partners/nope/deliveries", headers=world.headers)
+    assert gone.status_code == 404
+    assert world.client.get("/api/v1/partners/nope/deliveries").status_code == 401
+
+
+def _related_html(world: World, partner: str) -> str:
+    with open_session(world.engine, write=False) as session:
+        who = get_partner(session, partner)
+        article, license, decision = load_for_partner(session, who, "follow-up", world.clock())
+        assert who.id is not None
+        pages = related_pages(session, who.id, [r["url"] for r in article.related])
+        return render_fragment(view_for(world.settings, who, article, license, decision, pages))
+
+
+def test_related_links_follow_the_partner(world: World) -> None:
+    earlier = world.piece("earlier")
+    world.piece(
+        "follow-up",
+        related=[{"title": "Earlier", "url": earlier["canonical_url"]}],
+    )
+    gazette = world.partner()
+    herald = world.partner("herald")
+    world.deliver("gazette", "earlier")
+    world.deliver("herald", "earlier")  # holds it, but no pixel showed it anywhere
+    with open_session(world.engine, write=False) as session:
+        ids = {p: get_partner(session, p).id for p in ("gazette", "herald")}
+        earlier_id = load_for_partner(
+            session, get_partner(session, "gazette"), "earlier", world.clock()
+        )[0].id
+    page = "https://gazette.example.com/news/earlier-copy"
+    now, old = world.clock(), "https://gazette.example.com/old"
+    record(world.engine, [
+        Usage("pixel_hit", ids["gazette"], now, earlier_id, page=old),
+        Usage("pixel_hit", ids["gazette"], now + timedelta(minutes=5), earlier_id, page=page),
+        Usage("pixel_hit", ids["herald"], now, earlier_id, page=None),
+    ])  # fmt: skip
+
+    assert f'<a href="{page}">Earlier</a>' in _related_html(world, gazette["slug"])
+    herald_html = _related_html(world, herald["slug"])
+    assert f'<a href="{earlier["canonical_url"]}">Earlier</a>' in herald_html
+
+
+def test_related_link_needs_the_ledger_too(world: World) -> None:
+    """A pixel hit alone (no delivery recorded) does not move the link."""
+    earlier = world.piece("earlier")
+    world.piece("follow-up", related=[{"title": "Earlier", "url": earlier["canonical_url"]}])
+    world.partner()
+    with open_session(world.engine, write=False) as session:
+        who = get_partner(session, "gazette")
+        earlier_id = load_for_partner(session, who, "earlier", world.clock())[0].id
+    assert who.id is not None
+    record(world.engine, [Usage("pixel_hit", who.id, world.clock(), earlier_id,
+                                page="https://gazette.example.com/copy")])  # fmt: skip
+    assert f'<a href="{earlier["canonical_url"]}">Earlier</a>' in _related_html(world, "gazette")
