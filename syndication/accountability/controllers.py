@@ -26,7 +26,8 @@ from syndication.partners.models import Partner
 
 NoticeStatus = Literal["pending", "delivered", "failed", "cancelled"]
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
-Offset = Annotated[int, Parameter(ge=0)]
+Offset = Annotated[int, Parameter(ge=0, le=10**9)]
+RowId = Annotated[int, Parameter(ge=1, le=2**62)]  # beyond a 64-bit integer no row exists
 SlugParam = Annotated[str | None, Parameter(max_length=128)]
 # "partner" is also the partner-caller dependency, so the query parameter is renamed here.
 PartnerParam = Annotated[str | None, QueryParameter(name="partner", max_length=128)]
@@ -48,7 +49,7 @@ class PartnerAccountabilityController(Controller):
         return webhooks.add_endpoint(db, state.settings, slug, data.url, now)
 
     @delete("/webhooks/{webhook_id:int}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def remove_webhook(self, db: Session, now: datetime, slug: str, webhook_id: int) -> None:
+    def remove_webhook(self, db: Session, now: datetime, slug: str, webhook_id: RowId) -> None:
         webhooks.remove_endpoint(db, slug, webhook_id, now)
 
     @get("/deliveries", sync_to_thread=True)
@@ -111,7 +112,7 @@ class PartnerTakedownController(Controller):
 
     @post("/{takedown_id:int}/ack", status_code=HTTP_200_OK, sync_to_thread=True)
     def acknowledge(
-        self, db: Session, state: State, now: datetime, partner: Partner, takedown_id: int
+        self, db: Session, state: State, now: datetime, partner: Partner, takedown_id: RowId
     ) -> TakedownPublic:
         assert partner.id is not None
         return takedowns.acknowledge(

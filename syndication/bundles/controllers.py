@@ -17,8 +17,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from syndication.accountability.ledger import record_deliveries
 from syndication.bundles import service
 from syndication.bundles.render import RENDERERS
+from syndication.bundles.service import BundleAnswer
 from syndication.deps import partner_guard
 from syndication.partners.models import Partner
 from syndication.settings import Settings
@@ -91,5 +93,13 @@ class BundleController(Controller):
             status_code=HTTP_200_OK,
             media_type=answer.media_type,
             headers=headers,
-            background=BackgroundTask(record, engine, [answer.usage]) if answer.usage else None,
+            background=BackgroundTask(_after_download, engine, answer),
         )
+
+
+def _after_download(engine: Engine, answer: BundleAnswer) -> None:
+    """Runs after the bytes are sent: the usage event and the ledger row."""
+    if answer.usage:
+        record(engine, [answer.usage])
+    if answer.delivery:
+        record_deliveries(engine, [answer.delivery])

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from syndication.accountability.ledger import Delivery, related_pages, sha256_of
 from syndication.articles.models import Article
 from syndication.bundles.render import RENDERERS
 from syndication.bundles.view import FORMAT_VERSION, build_bundle
@@ -20,6 +21,7 @@ from syndication.licensing.entitlement import Decision
 from syndication.licensing.models import License
 from syndication.partners.models import Partner
 from syndication.republish.access import load_for_partner, view_for
+from syndication.republish.render import render_fragment
 from syndication.settings import Settings
 from syndication.usage.service import Usage
 
@@ -32,6 +34,7 @@ class BundleAnswer:
     filename: str
     body: bytes | None  # None: the partner's copy is current (304)
     usage: Usage | None  # what to record once the answer is sent
+    delivery: Delivery | None = None  # and what the ledger records
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -83,7 +86,18 @@ def bundle(
     filename = f"{article.slug}-r{article.revision}.{fmt}"
     if matches(if_none_match, etag):
         return BundleAnswer(fmt, media_type, etag, filename, None, None)
-    view = build_bundle(view_for(settings, partner, article, license, decision), article, license)
     assert partner.id is not None and article.id is not None
+    pages = related_pages(session, partner.id, [r["url"] for r in article.related])
+    piece = view_for(settings, partner, article, license, decision, pages)
+    view = build_bundle(piece, article, license)
     usage = Usage("bundle_download", partner.id, now, article_id=article.id, format=fmt)
-    return BundleAnswer(fmt, media_type, etag, filename, render(view), usage)
+    delivery = Delivery(
+        partner.id,
+        article.id,
+        piece.revision,
+        sha256_of(render_fragment(piece)),
+        license.code,
+        piece.credit_line,
+        now,
+    )
+    return BundleAnswer(fmt, media_type, etag, filename, render(view), usage, delivery)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from syndication import catalog
+from syndication.accountability.ledger import Delivery, related_pages, sha256_of
 from syndication.articles.models import Article
 from syndication.feeds.listing import Page, Withdrawal, last_closure, scan_page, tombstones
 from syndication.feeds.query import Cursor, FeedQuery
@@ -28,6 +29,7 @@ FEED_PATHS = {"atom": "/feeds/atom.xml", "rss": "/feeds/rss.xml", "json": "/feed
 @dataclass(frozen=True)
 class BuiltFeed:
     view: FeedView
+    deliveries: tuple[Delivery, ...]  # for the ledger: exactly what this render hands out
     last_modified: datetime  # never earlier than any change the partner could see
     expires_at: datetime | None  # when the answer changes by time alone
 
@@ -43,21 +45,31 @@ def _items(
     page: Page,
     lics: dict[str, License],
     now: datetime,
-) -> tuple[tuple[FeedItem, ...], list[datetime]]:
-    """The page's items, and for each the moment it became visible to the partner."""
+) -> tuple[tuple[FeedItem, ...], list[datetime], tuple[Delivery, ...]]:
+    """The page's items, for each the moment it became visible, and the ledger's rows."""
+    assert partner.id is not None
     ids = [ident for ident, _, _ in page.rows]
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
     # 50 wide rows was a fifth of a cold render.
     table = Article.__table__  # type: ignore[attr-defined]
     columns = select(*table.columns).where(col(Article.id).in_(ids))
     articles = {row.id: row for row in session.execute(columns)}
-    items, visible_since = [], []
+    urls = {link["url"] for row in articles.values() for link in row.related}
+    pages = related_pages(session, partner.id, urls) if urls else {}
+    items, visible_since, deliveries = [], [], []
     for ident, _, decision in page.rows:
         article = articles[ident]
-        piece = scrubbed(view_for(settings, partner, article, lics[article.license], decision))  # type: ignore[arg-type]
-        items.append(FeedItem(piece, render_fragment(piece), piece.uri, piece.updated_at))
+        lic = lics[article.license]
+        piece = scrubbed(view_for(settings, partner, article, lic, decision, pages))  # type: ignore[arg-type]
+        html = render_fragment(piece)
+        items.append(FeedItem(piece, html, piece.uri, piece.updated_at))
         visible_since.append(max(article.updated_at, min(available_from(article), now)))
-    return tuple(items), visible_since
+        deliveries.append(
+            Delivery(
+                partner.id, ident, piece.revision, sha256_of(html), lic.code, piece.credit_line, now
+            )
+        )
+    return tuple(items), visible_since, tuple(deliveries)
 
 
 def _tombstone(settings: Settings, gone: Withdrawal) -> Tombstone:
@@ -109,7 +121,7 @@ def build_feed(
     }
     granted = sorted(lics)
     page = scan_page(session, partner, granted, lics, query, now)
-    items, visible_since = _items(session, settings, partner, page, lics, now)
+    items, visible_since, deliveries = _items(session, settings, partner, page, lics, now)
     gone, ages_out = (
         tombstones(session, partner, granted, lics, query, now) if query.first_page else ([], None)
     )
@@ -140,6 +152,7 @@ def build_feed(
     expires = [m for m in (page.changes_at, ages_out) if m is not None]
     return BuiltFeed(
         view=view,
+        deliveries=deliveries,
         last_modified=max(m for m in (updated, changed_at, closure) if m is not None),
         expires_at=min(expires) if expires else None,
     )

@@ -15,10 +15,11 @@ from urllib.parse import parse_qsl
 
 from anyio import to_thread
 from litestar import Request
-from litestar.background_tasks import BackgroundTask
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 
+from syndication.accountability.ledger import Delivery, record_deliveries
 from syndication.db import open_session
 from syndication.errors import Unauthenticated
 from syndication.feeds.cache import Rendered, rendered
@@ -71,13 +72,17 @@ async def authorize(
     return partner, version
 
 
-def fill(feeds: Any, partner: Partner, fmt: str, query: FeedQuery) -> Rendered:
-    """A cold render: the view from the database, the writer, the gzip, once."""
+def fill(
+    feeds: Any, partner: Partner, fmt: str, query: FeedQuery
+) -> tuple[Rendered, tuple[Delivery, ...]]:
+    """A cold render: the view from the database, the writer, the gzip, once; and what the
+    ledger must record (cache hits hand out the same bytes, already recorded)."""
     now = feeds.clock()
     with open_session(feeds.engine, write=False) as session:
         built = build_feed(session, feeds.settings, partner, fmt, query, now)
     media_type, write = WRITERS[fmt]
-    return rendered(media_type, write(built.view), built.last_modified, built.expires_at)
+    entry = rendered(media_type, write(built.view), built.last_modified, built.expires_at)
+    return entry, built.deliveries
 
 
 async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str) -> ASGIResponse:
@@ -100,12 +105,17 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
     # Keyed on the raw query string: a hit means it parsed before; a miss parses it (400s).
     key = (partner_id, fmt, scope["query_string"], version)
     entry = feeds.feeds.get(key)
+    delivered: tuple[Delivery, ...] = ()
     if entry is None or not entry.fresh(now):
         query = parse_query(params)
-        entry = await to_thread.run_sync(fill, feeds, partner, fmt, query)
-        feeds.feeds.put(key, entry)
+        filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query)
+        feeds.feeds.put(key, filled)
+        entry = filled
     pulled = Usage(kind="feed_pull", partner_id=partner_id, at=now, format=fmt)
-    background = BackgroundTask(feeds.usage.flush) if feeds.usage.add(pulled) else None
+    tasks = [BackgroundTask(feeds.usage.flush)] if feeds.usage.add(pulled) else []
+    if delivered:
+        tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
+    background = BackgroundTasks(tasks) if tasks else None
     gzipped = accepts_gzip(headers.get(b"accept-encoding"))
     answer = (*entry.encoded[gzipped], (b"cache-control", cache_control(entry, now)))
     if not_modified(headers.get(b"if-none-match"), headers.get(b"if-modified-since"), entry):
