@@ -21,12 +21,20 @@ from syndication.health import healthz
 from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
 from syndication.settings import Settings, load_settings
+from syndication.staff.controllers import staff_route_handlers
+from syndication.staff.web import staff_web_config
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def route_handlers() -> list[Any]:
-    return [healthz, LicenseController, ArticleController, PartnerController]
+    return [
+        healthz,
+        LicenseController,
+        ArticleController,
+        PartnerController,
+        *staff_route_handlers(),
+    ]
 
 
 def create_app(
@@ -37,8 +45,11 @@ def create_app(
     def dispose() -> None:
         engine.dispose()
 
+    staff_web = staff_web_config(settings)  # session + CSRF, both for /staff/ only
     return Litestar(
         route_handlers=route_handlers(),
+        middleware=staff_web.middleware,
+        csrf_config=staff_web.csrf_config,
         dependencies=APP_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "engine": engine, "clock": clock}),

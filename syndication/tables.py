@@ -6,7 +6,7 @@ from syndication.articles.models import Article
 from syndication.catalog import CatalogState
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerKey, PartnerLicense
-from syndication.staff.models import StaffToken, StaffUser
+from syndication.staff.models import StaffLoginFailure, StaffToken, StaffUser
 from syndication.usage.models import UsageEvent
 
 metadata = SQLModel.metadata
@@ -18,6 +18,7 @@ __all__ = [
     "Partner",
     "PartnerKey",
     "PartnerLicense",
+    "StaffLoginFailure",
     "StaffToken",
     "StaffUser",
     "UsageEvent",
