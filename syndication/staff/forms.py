@@ -157,11 +157,22 @@ def field_name(loc: Sequence[int | str]) -> str:
     return "-".join(str(part) for part in loc) or "form"
 
 
+def _message(item: Any) -> str:
+    """Pydantic's wording, in a desk editor's words where it reads oddly for a text box."""
+    kind, given, ctx = item["type"], item.get("input"), item.get("ctx") or {}
+    if kind == "missing" or (given == "" and kind in ("too_short", "string_too_short")):
+        return "required"
+    if isinstance(given, str) and kind in ("too_long", "string_too_long"):
+        return f"at most {ctx.get('max_length')} characters"
+    if kind in ("int_parsing", "int_type"):
+        return "must be a whole number"
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
 def validation_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in exc.errors():
-        message = str(item["msg"]).removeprefix("Value error, ")
-        errors.setdefault(field_name(item["loc"]), message)
+        errors.setdefault(field_name(item["loc"]), _message(item))
     return errors
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Response, get, post
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -98,7 +98,7 @@ class PiecePages(StaffPages):
         db: Session,
         now: datetime,
         slug: str,
-        for_partner: Annotated[str, Parameter(query="partner", max_length=128)] = "",
+        for_partner: Annotated[str, QueryParameter(name="partner", max_length=128)] = "",
     ) -> Template:
         return self._detail(request, db, now, slug, for_partner)
 
