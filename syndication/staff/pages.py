@@ -39,7 +39,8 @@ def form_page(request: AnyRequest, name: str, state: FormState, **context: Any) 
 
 def done(request: AnyRequest, url: str, message: str) -> Redirect:
     """Post/redirect/get, with a one-time message shown on the next page."""
-    session = dict(request.scope.get("session") or {})
+    current = request.scope.get("session")
+    session = dict(current) if isinstance(current, dict) else {}
     session["flash"] = message
     request.set_session(session)
     return Redirect(url, status_code=303)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Date, and_, cast, exists, func
+from sqlalchemy import Date, cast, exists, func, select
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col
 
 from syndication.articles.models import Article
 from syndication.partners.models import Partner
@@ -16,32 +17,37 @@ from syndication.usage.models import UsageEvent
 KINDS = ("feed_pull", "bundle_download", "pixel_hit")
 
 
-class DayCount(NamedTuple):
+@dataclass(frozen=True)
+class DayCount:
     day: date
     kind: str
     count: int
 
 
-class PartnerCount(NamedTuple):
+@dataclass(frozen=True)
+class PartnerCount:
     partner: str
     kind: str
     count: int
 
 
-class PieceCount(NamedTuple):
+@dataclass(frozen=True)
+class PieceCount:
     slug: str
     headline: str
     kind: str
     count: int
 
 
-class PageSeen(NamedTuple):
+@dataclass(frozen=True)
+class PageSeen:
     slug: str
     page: str
     count: int
 
 
-class Pull(NamedTuple):
+@dataclass(frozen=True)
+class Pull:
     at: datetime
     partner: str
     kind: str
@@ -50,7 +56,7 @@ class Pull(NamedTuple):
 
 
 def _day(session: Session) -> Any:
-    at = UsageEvent.at
+    at = col(UsageEvent.at)
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", at), Date)
     return func.date(at)  # SQLite keeps UTC text
@@ -59,9 +65,9 @@ def _day(session: Session) -> Any:
 def per_day(session: Session, since: datetime) -> list[DayCount]:
     day = _day(session)
     rows = session.execute(
-        select(day, UsageEvent.kind, func.count())
-        .where(UsageEvent.at >= since)
-        .group_by(day, UsageEvent.kind)
+        select(day, col(UsageEvent.kind), func.count())
+        .where(col(UsageEvent.at) >= since)
+        .group_by(day, col(UsageEvent.kind))
     )
     return [
         DayCount(d if isinstance(d, date) else date.fromisoformat(str(d)), kind, n)
@@ -71,11 +77,11 @@ def per_day(session: Session, since: datetime) -> list[DayCount]:
 
 def per_partner(session: Session, since: datetime) -> list[PartnerCount]:
     rows = session.execute(
-        select(Partner.name, UsageEvent.kind, func.count())
-        .join(Partner, Partner.id == UsageEvent.partner_id)  # type: ignore[arg-type]
-        .where(UsageEvent.at >= since)
-        .group_by(Partner.name, UsageEvent.kind)
-        .order_by(Partner.name)
+        select(col(Partner.name), col(UsageEvent.kind), func.count())
+        .join(Partner, col(Partner.id) == col(UsageEvent.partner_id))
+        .where(col(UsageEvent.at) >= since)
+        .group_by(col(Partner.name), col(UsageEvent.kind))
+        .order_by(col(Partner.name))
     )
     return [PartnerCount(*row) for row in rows]
 
@@ -83,20 +89,26 @@ def per_partner(session: Session, since: datetime) -> list[PartnerCount]:
 def per_piece(session: Session, since: datetime, limit: int = 10) -> list[PieceCount]:
     total = func.count().label("total")
     top = (
-        select(UsageEvent.article_id, total)
-        .where(UsageEvent.at >= since, UsageEvent.article_id.is_not(None))  # type: ignore[union-attr]
-        .group_by(UsageEvent.article_id)
-        .order_by(total.desc(), UsageEvent.article_id)
+        select(col(UsageEvent.article_id), total)
+        .where(col(UsageEvent.at) >= since, col(UsageEvent.article_id).is_not(None))
+        .group_by(col(UsageEvent.article_id))
+        .order_by(total.desc(), col(UsageEvent.article_id))
         .limit(limit)
         .subquery()
     )
     rows = session.execute(
-        select(Article.slug, Article.headline, UsageEvent.kind, func.count(), top.c.total)
-        .join(top, top.c.article_id == UsageEvent.article_id)
-        .join(Article, Article.id == UsageEvent.article_id)  # type: ignore[arg-type]
-        .where(UsageEvent.at >= since)
-        .group_by(Article.slug, Article.headline, UsageEvent.kind, top.c.total)
-        .order_by(top.c.total.desc(), Article.slug)
+        select(
+            col(Article.slug),
+            col(Article.headline),
+            col(UsageEvent.kind),
+            func.count(),
+            top.c.total,
+        )
+        .join(top, top.c.article_id == col(UsageEvent.article_id))
+        .join(Article, col(Article.id) == col(UsageEvent.article_id))
+        .where(col(UsageEvent.at) >= since)
+        .group_by(col(Article.slug), col(Article.headline), col(UsageEvent.kind), top.c.total)
+        .order_by(top.c.total.desc(), col(Article.slug))
     )
     return [PieceCount(slug, headline, kind, n) for slug, headline, kind, n, _ in rows]
 
@@ -105,27 +117,33 @@ def pages_seen(session: Session, since: datetime, slugs: list[str]) -> list[Page
     if not slugs:
         return []
     rows = session.execute(
-        select(Article.slug, UsageEvent.page, func.count())
-        .join(Article, Article.id == UsageEvent.article_id)  # type: ignore[arg-type]
+        select(col(Article.slug), col(UsageEvent.page), func.count())
+        .join(Article, col(Article.id) == col(UsageEvent.article_id))
         .where(
-            UsageEvent.at >= since,
-            UsageEvent.kind == "pixel_hit",
-            UsageEvent.page.is_not(None),  # type: ignore[union-attr]
-            Article.slug.in_(slugs),  # type: ignore[attr-defined]
+            col(UsageEvent.at) >= since,
+            col(UsageEvent.kind) == "pixel_hit",
+            col(UsageEvent.page).is_not(None),
+            col(Article.slug).in_(slugs),
         )
-        .group_by(Article.slug, UsageEvent.page)
-        .order_by(Article.slug, func.count().desc())
+        .group_by(col(Article.slug), col(UsageEvent.page))
+        .order_by(col(Article.slug), func.count().desc())
     )
-    return [PageSeen(*row) for row in rows]
+    return [PageSeen(slug, page or "", n) for slug, page, n in rows]
 
 
 def latest_pulls(session: Session, limit: int = 10) -> list[Pull]:
     rows = session.execute(
-        select(UsageEvent.at, Partner.name, UsageEvent.kind, UsageEvent.format, Article.slug)
-        .join(Partner, Partner.id == UsageEvent.partner_id)  # type: ignore[arg-type]
-        .outerjoin(Article, Article.id == UsageEvent.article_id)  # type: ignore[arg-type]
-        .where(UsageEvent.kind != "pixel_hit")
-        .order_by(UsageEvent.at.desc(), UsageEvent.id.desc())  # type: ignore[attr-defined, union-attr]
+        select(
+            col(UsageEvent.at),
+            col(Partner.name),
+            col(UsageEvent.kind),
+            col(UsageEvent.format),
+            col(Article.slug),
+        )
+        .join(Partner, col(Partner.id) == col(UsageEvent.partner_id))
+        .outerjoin(Article, col(Article.id) == col(UsageEvent.article_id))
+        .where(col(UsageEvent.kind) != "pixel_hit")
+        .order_by(col(UsageEvent.at).desc(), col(UsageEvent.id).desc())
         .limit(limit)
     )
     return [Pull(*row) for row in rows]
@@ -134,7 +152,9 @@ def latest_pulls(session: Session, limit: int = 10) -> list[Pull]:
 def registered_since(session: Session, since: datetime) -> list[Article]:
     return list(
         session.scalars(
-            select(Article).where(Article.created_at >= since).order_by(Article.created_at.desc())  # type: ignore[attr-defined]
+            select(Article)
+            .where(col(Article.created_at) >= since)
+            .order_by(col(Article.created_at).desc())
         )
     )
 
@@ -143,8 +163,8 @@ def embargo_queue(session: Session, now: datetime, limit: int = 10) -> list[Arti
     return list(
         session.scalars(
             select(Article)
-            .where(Article.status == "published", Article.embargo_until > now)  # type: ignore[operator]
-            .order_by(Article.embargo_until)
+            .where(col(Article.status) == "published", col(Article.embargo_until) > now)
+            .order_by(col(Article.embargo_until))
             .limit(limit)
         )
     )
@@ -152,12 +172,12 @@ def embargo_queue(session: Session, now: datetime, limit: int = 10) -> list[Arti
 
 def not_picked_up(session: Session, since: datetime, limit: int = 20) -> list[Article]:
     """Published pieces since `since` that no usage event names yet."""
-    used = exists().where(and_(UsageEvent.article_id == Article.id))
+    used = exists().where(col(UsageEvent.article_id) == col(Article.id))
     return list(
         session.scalars(
             select(Article)
-            .where(Article.status == "published", Article.published_at >= since, ~used)
-            .order_by(Article.published_at.desc())  # type: ignore[attr-defined]
+            .where(col(Article.status) == "published", col(Article.published_at) >= since, ~used)
+            .order_by(col(Article.published_at).desc())
             .limit(limit)
         )
     )
