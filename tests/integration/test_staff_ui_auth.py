@@ -45,6 +45,12 @@ def test_every_staff_page_sends_anonymous_visitors_to_login(client: TestClient, 
         assert response.headers["location"].startswith("/staff/login"), (method, path)
 
 
+def test_staff_pages_stay_out_of_the_openapi_document(client: TestClient) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    assert "/api/v1/licenses" in paths
+    assert not [p for p in paths if p.startswith("/staff")]
+
+
 def test_login_then_pages_then_logout(client: TestClient, engine) -> None:
     make_staff(engine)
     response = client.get("/staff/pieces/?q=budget", follow_redirects=False)
