@@ -5,14 +5,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
 from syndication.db import session_scope
+from syndication.staff import accounts
 from syndication.staff.accounts import create_staff
 
 EMAIL = "desk@example.org"
 PASSWORD = "a long enough password"
 _TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id at test-sized cost: these tests log in a few hundred times."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("timing only"))
 
 
 def make_staff(engine: Any) -> None:

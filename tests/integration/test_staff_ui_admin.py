@@ -14,7 +14,12 @@ from syndication.partners.service import authenticate
 from syndication.usage.service import Usage, record
 from tests.conftest import Clock
 from tests.factories import article_body, create, license_body, partner_body
-from tests.integration.staff_ui_helpers import log_in, make_staff, post_form
+from tests.integration.staff_ui_helpers import (
+    cheap_hashing,  # noqa: F401 (autouse fixture)
+    log_in,
+    make_staff,
+    post_form,
+)
 
 LICENSE_FORM = {
     "code": "free-eligible",

@@ -15,6 +15,7 @@ from tests.factories import create, license_body
 from tests.integration.staff_ui_helpers import (
     EMAIL,
     PASSWORD,
+    cheap_hashing,  # noqa: F401 (autouse fixture)
     csrf_token,
     log_in,
     make_staff,

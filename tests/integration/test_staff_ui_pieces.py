@@ -11,7 +11,12 @@ from litestar.testing import TestClient
 
 from tests.conftest import Clock
 from tests.factories import article_body, create, license_body, partner_body
-from tests.integration.staff_ui_helpers import log_in, make_staff, post_form
+from tests.integration.staff_ui_helpers import (
+    cheap_hashing,  # noqa: F401 (autouse fixture)
+    log_in,
+    make_staff,
+    post_form,
+)
 
 
 def piece_form(slug: str = "council-budget", **over: str) -> dict[str, str]:
