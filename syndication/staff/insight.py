@@ -6,7 +6,7 @@ Both answers come from the code partners hit: `licensing.entitlement.decide` for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -37,7 +37,8 @@ class Preview:
     partner: Partner
     decision: Decision
     view: Republication
-    html: str
+    html: str  # exactly what the partner receives
+    display_html: str  # the same fragment without the tracking pixel, to show on the staff page
 
 
 def entitlements(session: Session, partner: Partner, now: datetime) -> list[Entitlement]:
@@ -61,4 +62,6 @@ def preview(
     license = session.scalars(select(License).where(License.code == article.license)).one()
     decision = decide(partner, granted_codes(session, partner.id), article, license, now)
     view = view_for(settings, partner, article, license, decision)
-    return Preview(partner, decision, view, render_fragment(view))
+    # Showing the pixel in the staff browser would count a hit the partner never made.
+    unseen = render_fragment(replace(view, pixel_url=None))
+    return Preview(partner, decision, view, render_fragment(view), unseen)

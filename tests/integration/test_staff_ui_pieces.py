@@ -183,7 +183,10 @@ def test_preview_for_a_partner_uses_the_shared_fragment(
     assert "Content created by The Example News Foundation is available" in html
     assert 'class="syndicated-piece"' in html and "a.jpg" in html
     assert "secret.jpg" not in html  # not syndicated: never in what a partner receives
-    assert "/px/" in html  # this license requires the pixel
+    shown = html.split('id="fragment">')[1].split("</div>")[0]
+    source = html.split('id="fragment-source">')[1].split("</pre>")[0]
+    assert "a.jpg" in shown and "syndication-pixel" not in shown  # viewing must not count
+    assert "class=&#34;syndication-pixel&#34; src=&#34;http://testserver.local/px/" in source
     small = client.get("/staff/pieces/council-budget?partner=small").text
     assert "does not receive this piece now" in small
     assert "audience 5,000 is below this license&#39;s minimum of 100,000" in small
