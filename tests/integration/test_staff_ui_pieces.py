@@ -102,6 +102,7 @@ def test_field_errors_sit_beside_their_fields_and_keep_the_input(
     assert "absolute http or https URL" in found["images-1-url"]
     assert 'id="images-1-url" name="images-1-url" type="url" value="not a url"' in response.text
     assert 'value="Agency picture"' in response.text and 'value="Politico"' in response.text
+    assert '<a href="#images-1-url">images 1 url</a>' in response.text  # the summary links there
     assert client.get("/api/v1/articles/council-budget", headers=desk).status_code == 404
 
 
