@@ -75,6 +75,8 @@ class TestDeskScenario:
         assert key.startswith("synp_")
         # the vendored script un-hides the copy buttons
         expect(page.get_by_role("button", name="Copy").first).to_be_visible()
+        page.get_by_role("button", name="Copy").first.click()
+        expect(page.get_by_role("button", name="Copied")).to_be_visible()
         atom = page.get_by_label("Atom").input_value()
         assert atom.endswith(f"/feeds/atom.xml?key={key}")
         STATE["key"], STATE["atom"] = key, atom
@@ -153,6 +155,30 @@ class TestDeskScenario:
         soon = table.get_by_role("row", name=re.compile("Ferry timetable"))
         assert "embargoed until" in soon.inner_text()
         page.screenshot(path=str(SCREENSHOTS / "entitlement.png"), full_page=True)
+
+    def test_every_field_has_a_label(self, page: Any) -> None:
+        unlabelled_js = """() => [...document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')]
+            .filter(el => el.labels.length === 0).map(el => el.name || el.id)"""
+        for path in ("/staff/pieces/new", f"/staff/pieces/{SLUG}", "/staff/pieces/",
+                     "/staff/licenses/new", "/staff/partners/new", "/staff/partners/gazette/edit",
+                     "/staff/pieces/market-day/withdraw"):  # fmt: skip
+            page.goto(path)
+            assert page.evaluate(unlabelled_js) == [], path
+
+    def test_the_forms_work_without_javascript(self, browser: Any, live_server: LiveServer) -> None:
+        context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+        page = context.new_page()
+        page.goto("/staff/login")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        page.goto("/staff/partners/gazette")
+        page.get_by_role("button", name="Issue a new key").click()
+        assert page.locator("#new-key").input_value().startswith("synp_")
+        assert page.get_by_role("button", name="Copy").count() == 0  # hidden without script
+        context.close()
 
 
 def _seed_more(live_server: LiveServer, now: datetime) -> None:
