@@ -6,9 +6,14 @@ from typing import Any
 
 from litestar import Controller, Request, Response
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import (
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
 
 from syndication.errors import NotFound
 from syndication.staff.forms import FormState
@@ -50,9 +55,18 @@ def not_found_page(request: AnyRequest, exc: NotFound) -> Response[Any]:
     return page(request, "not_found.html", HTTP_404_NOT_FOUND, detail=exc.detail)
 
 
+def refused_page(request: AnyRequest, exc: PermissionDeniedException) -> Response[Any]:
+    """A form sent without its CSRF token (or from another site): refused, in words."""
+    return page(request, "refused.html", HTTP_403_FORBIDDEN, detail=exc.detail)
+
+
 class StaffPages(Controller):
     """Every staff page: session login required, HTML answers for missing things."""
 
     guards = [staff_session_guard]
-    exception_handlers = {LoginRequired: to_login, NotFound: not_found_page}
+    exception_handlers = {
+        LoginRequired: to_login,
+        NotFound: not_found_page,
+        PermissionDeniedException: refused_page,
+    }
     include_in_schema = False

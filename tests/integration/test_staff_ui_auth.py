@@ -153,6 +153,8 @@ def test_a_form_post_without_a_valid_csrf_token_is_refused(
         data["_csrf_token"] = token
     response = client.post("/staff/licenses/new", data=data, follow_redirects=False)
     assert response.status_code == 403
+    assert "text/html" in response.headers["content-type"]
+    assert "This form was refused" in response.text
     assert "free-eligible" not in client.get("/staff/licenses/").text
 
 
@@ -160,6 +162,7 @@ def test_login_form_itself_needs_the_csrf_token(client: TestClient, engine) -> N
     make_staff(engine)
     response = client.post("/staff/login", data={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 403
+    assert "This form was refused" in response.text
 
 
 def test_the_json_api_needs_no_csrf_token(client: TestClient, staff_headers) -> None:

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from syndication.errors import Unauthenticated
 from syndication.staff.forms import FormState, first
-from syndication.staff.pages import AnyRequest, FormBody, page
+from syndication.staff.pages import AnyRequest, FormBody, page, refused_page
 from syndication.staff.throttle import Throttled, log_in
 from syndication.staff.web import LOGIN_PATH, UI_PREFIX, safe_next
 
@@ -19,6 +20,7 @@ from syndication.staff.web import LOGIN_PATH, UI_PREFIX, safe_next
 class AuthController(Controller):
     path = UI_PREFIX
     include_in_schema = False
+    exception_handlers = {PermissionDeniedException: refused_page}
 
     @get("/login", sync_to_thread=False)
     def login_form(self, request: AnyRequest, next: str | None = None) -> Template:
