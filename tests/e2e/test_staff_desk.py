@@ -114,7 +114,7 @@ class TestDeskScenario:
         assert fragment.locator("img[src$='bridge.jpg']").count() == 1
         assert fragment.locator("img[src$='crowd.jpg']").count() == 0  # not syndicated
 
-    def test_see_it_in_the_partners_atom_feed(self, live_server: LiveServer) -> None:
+    def test_see_it_in_the_partners_atom_feed(self, page: Any, live_server: LiveServer) -> None:
         if not live_server.has_route("/feeds/atom.xml"):
             pytest.skip("this build has no /feeds/atom.xml yet (the feeds come in another branch)")
         response = httpx.get(STATE["atom"], timeout=10)

@@ -99,8 +99,10 @@ def test_session_cookie_is_secure_when_the_base_url_is_https(database_url: str, 
     settings = Settings(database_url=database_url, base_url="https://desk.example", secret_key="s")
     make_staff(engine)
     with TestClient(create_app(settings), base_url="https://desk.example") as https_client:
+        csrf_cookie = https_client.get("/staff/login").headers["set-cookie"]
         cookie = log_in(https_client).headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
+    assert csrf_cookie.startswith("staff_csrf=") and "Secure" in csrf_cookie
 
 
 def test_wrong_password_is_refused_without_a_session(client: TestClient, engine) -> None:
