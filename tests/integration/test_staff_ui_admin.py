@@ -98,13 +98,14 @@ def test_credit_line_preview_does_not_save(client: TestClient, logged_in: dict[s
 
 def test_partner_create_edit_and_errors(client: TestClient, logged_in: dict[str, str]) -> None:
     create(client, logged_in, "/api/v1/licenses", license_body())
+    create(client, logged_in, "/api/v1/licenses", license_body("paid"))
     form = {
         "slug": "gazette",
         "name": "The Partner Gazette",
         "homepage": "",
         "audience": "250,000",
         "sections": "politics, city",
-        "licenses": ["free-eligible"],
+        "licenses": ["free-eligible", "paid"],
         "active": "on",
     }
     bad = post_form(client, "/staff/partners/new", {**form, "audience": "lots", "slug": "A B"})
@@ -115,7 +116,7 @@ def test_partner_create_edit_and_errors(client: TestClient, logged_in: dict[str,
     assert (saved["audience"], saved["sections"], saved["licenses"]) == (
         250_000,
         ["politics", "city"],
-        ["free-eligible"],
+        ["free-eligible", "paid"],
     )
     page = "/staff/partners/gazette/edit"
     assert 'value="politics, city"' in client.get(page).text
