@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from syndication.db import UTCDateTime, utcnow
@@ -18,6 +18,8 @@ class StaffUser(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Web sessions carry this number; logging out bumps it, so copies of the cookie die too.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class StaffToken(SQLModel, table=True):

@@ -77,9 +77,9 @@ def _load_user(engine: Any, user_id: Any) -> StaffUser | None:
 
 
 async def staff_session_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
-    user_id = connection.session.get("staff_id") if "session" in connection.scope else None
-    user = await to_thread.run_sync(_load_user, connection.app.state.engine, user_id)
-    if user is None:
+    data = connection.session if "session" in connection.scope else {}
+    user = await to_thread.run_sync(_load_user, connection.app.state.engine, data.get("staff_id"))
+    if user is None or data.get("epoch") != user.session_epoch:
         raise LoginRequired("log in first")
     connection.scope["staff"] = user  # type: ignore[typeddict-unknown-key]
 

@@ -71,8 +71,12 @@ def test_login_then_pages_then_logout(client: TestClient, engine) -> None:
     assert response.headers["location"] == "/staff/pieces?q=budget"
     page = client.get("/staff/")
     assert page.status_code == 200 and f"Logged in as {EMAIL}" in page.text
+    copied = client.cookies.get("staff_session")
     assert post_form(client, "/staff/logout", {}, page="/staff/").status_code == 303
     assert client.get("/staff/", follow_redirects=False).status_code == 303
+    client.cookies.set("staff_session", copied, domain="testserver.local", path="/staff")
+    replayed = client.get("/staff/", follow_redirects=False)  # a copy of the old cookie
+    assert replayed.status_code == 303 and replayed.headers["location"].startswith("/staff/login")
 
 
 def test_login_never_redirects_off_site(client: TestClient, engine) -> None:

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from syndication.errors import Unauthenticated
+from syndication.staff.accounts import end_web_sessions
 from syndication.staff.forms import FormState, first
 from syndication.staff.pages import AnyRequest, FormBody, page, refused_page
 from syndication.staff.throttle import Throttled, log_in
@@ -48,10 +49,19 @@ class AuthController(Controller):
         except Unauthenticated as exc:
             state.general.append(exc.detail)
             return page(request, "login.html", 401, form=state, user=None)
-        request.set_session({"staff_id": user.id, "flash": f"Logged in as {user.email}."})
+        request.set_session(
+            {
+                "staff_id": user.id,
+                "epoch": user.session_epoch,
+                "flash": f"Logged in as {user.email}.",
+            }
+        )
         return Redirect(target, status_code=303)
 
-    @post("/logout", sync_to_thread=False)
-    def logout(self, request: AnyRequest) -> Redirect:
+    @post("/logout", sync_to_thread=True)
+    def logout(self, request: AnyRequest, db: Session) -> Redirect:
+        user_id = request.session.get("staff_id") if "session" in request.scope else None
+        if isinstance(user_id, int):
+            end_web_sessions(db, user_id)
         request.clear_session()
         return Redirect(LOGIN_PATH, status_code=303)
