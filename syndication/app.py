@@ -28,6 +28,8 @@ from syndication.partners.controllers import PartnerController
 from syndication.ratelimit import AuthThrottle
 from syndication.security import cross_site_guard, security_headers
 from syndication.settings import Settings, load_settings
+from syndication.staff.controllers import staff_route_handlers
+from syndication.staff.web import staff_web_config
 from syndication.usage.controllers import PixelController, UsageController
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -44,6 +46,7 @@ def route_handlers() -> list[Any]:
         PixelController,
         UsageController,
         *ACCOUNTABILITY_CONTROLLERS,
+        *staff_route_handlers(),
     ]
 
 
@@ -56,8 +59,10 @@ def create_app(
         feed_runtime.shutdown(app)  # buffered feed pulls are written before the pool goes
         engine.dispose()
 
+    staff_web = staff_web_config(settings)  # session + CSRF, both for /staff/ only
     return Litestar(
         route_handlers=route_handlers(),
+        csrf_config=staff_web.csrf_config,
         dependencies=APP_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         state=State(
@@ -68,7 +73,11 @@ def create_app(
                 "auth_throttle": AuthThrottle(),
             }
         ),
-        middleware=[security_headers, cross_site_guard(settings.base_url)],
+        middleware=[
+            security_headers,
+            cross_site_guard(settings.base_url),
+            *staff_web.middleware,
+        ],
         openapi_config=OpenAPIConfig(
             title="Syndication",
             version="1",

@@ -15,7 +15,7 @@ from syndication.articles.models import Article
 from syndication.catalog import CatalogState
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerKey, PartnerLicense
-from syndication.staff.models import StaffToken, StaffUser
+from syndication.staff.models import StaffLoginFailure, StaffToken, StaffUser
 from syndication.usage.models import UsageEvent
 
 metadata = SQLModel.metadata
@@ -32,6 +32,7 @@ __all__ = [
     "PartnerKey",
     "PartnerLicense",
     "ScheduledJob",
+    "StaffLoginFailure",
     "StaffToken",
     "StaffUser",
     "Takedown",

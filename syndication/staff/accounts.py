@@ -66,6 +66,16 @@ def check_password(session: Session, email: str, password: str, now: datetime) -
     return user
 
 
+def end_web_sessions(session: Session, user_id: int) -> None:
+    """Log out everywhere: sessions signed with the previous epoch stop working."""
+    session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user_id)  # type: ignore[arg-type]
+        .values(session_epoch=StaffUser.session_epoch + 1)
+    )
+    session.commit()
+
+
 def issue_token(session: Session, email: str) -> str:
     user = get_staff(session, email)
     assert user.id is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from syndication.db import UTCDateTime, utcnow
@@ -18,6 +18,8 @@ class StaffUser(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Web sessions carry this number; logging out bumps it, so copies of the cookie die too.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class StaffToken(SQLModel, table=True):
@@ -34,3 +36,15 @@ class StaffToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StaffLoginFailure(SQLModel, table=True):
+    """A failed web login, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "staff_login_failure"
+    __table_args__ = (Index("ix_staff_login_failure_key_at", "email", "address", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320))
+    address: str = Field(sa_type=String(64))
+    at: datetime = Field(sa_type=UTCDateTime)
