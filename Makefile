@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench fuzz soak clean
+.PHONY: run test lint format bench fuzz soak screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ format: $(STAMP)
 # Schemathesis with many more cases per operation than `make test` runs.
 fuzz: $(STAMP)
 	SYNDICATION_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/integration/test_fuzz.py -s
+
+# Refresh the README's screenshots from the browser tests.
+screenshots: $(STAMP)
+	SYNDICATION_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e
 
 # Long variants: the load test for a minute per database.
 soak: $(STAMP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +34,12 @@ LAUNCH_ARGS = [
 ]
 EMAIL = "desk@example.org"
 PASSWORD = "browser test password"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are refreshed by `make screenshots`; ordinary runs write to a
+# temporary folder so that `make test` leaves the tree clean.
+SCREENSHOTS = Path(
+    os.environ.get("SYNDICATION_SCREENSHOTS_DIR")
+    or Path(tempfile.gettempdir()) / "syndication-screenshots"
+)
 
 
 def _no_browser(reason: str) -> None:

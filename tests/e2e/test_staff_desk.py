@@ -154,6 +154,7 @@ class TestDeskScenario:
         assert "audience 5,000 is below this license's minimum of 100,000" in refused.inner_text()
         soon = table.get_by_role("row", name=re.compile("Ferry timetable"))
         assert "embargoed until" in soon.inner_text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "entitlement.png"), full_page=True)
 
     def test_every_field_has_a_label(self, page: Any) -> None:
