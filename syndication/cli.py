@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from syndication.errors import DomainError
-from syndication.settings import Settings, load_settings
+from syndication.settings import SettingError, Settings, load_settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -305,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     run: Callable[[Settings, argparse.Namespace], None] = args.run
     try:
         run(load_settings(), args)
+    except SettingError as exc:
+        _fail(str(exc))
     except DomainError as exc:
         where = f"{exc.field.replace('_', '-')}: " if exc.field else ""
         _fail(f"{where}{exc.detail}")

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///syndication.db"
@@ -77,17 +78,39 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         database_url=env.get("SYNDICATION_DATABASE_URL", DEFAULT_DATABASE_URL),
         base_url=env.get("SYNDICATION_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         secret_key=secret,
-        max_body_bytes=int(env.get("SYNDICATION_MAX_BODY_BYTES", 4 * 1024 * 1024)),
-        db_pool_size=int(env.get("SYNDICATION_DB_POOL_SIZE", 5)),
-        db_statement_timeout_ms=int(env.get("SYNDICATION_DB_STATEMENT_TIMEOUT_MS", 15_000)),
+        max_body_bytes=_number(env, "SYNDICATION_MAX_BODY_BYTES", 4 * 1024 * 1024, int),
+        db_pool_size=_number(env, "SYNDICATION_DB_POOL_SIZE", 5, int),
+        db_statement_timeout_ms=_number(env, "SYNDICATION_DB_STATEMENT_TIMEOUT_MS", 15_000, int),
         debug=_flag(env, "SYNDICATION_DEBUG", False),
         worker_enabled=_flag(env, "SYNDICATION_WORKER_ENABLED", True),
-        worker_poll_s=float(env.get("SYNDICATION_WORKER_POLL_S", 2.0)),
+        worker_poll_s=_number(env, "SYNDICATION_WORKER_POLL_S", 2.0, float),
         webhook_allow_loopback_http=_flag(env, "SYNDICATION_WEBHOOK_ALLOW_LOOPBACK_HTTP", False),
-        compliance_interval_s=int(env.get("SYNDICATION_COMPLIANCE_INTERVAL_S", 0)),
+        compliance_interval_s=_number(env, "SYNDICATION_COMPLIANCE_INTERVAL_S", 0, int),
         compliance_allow_private=_flag(env, "SYNDICATION_COMPLIANCE_ALLOW_PRIVATE", False),
-        takedown_ack_hours=float(env.get("SYNDICATION_TAKEDOWN_ACK_HOURS", 24.0)),
+        takedown_ack_hours=_number(env, "SYNDICATION_TAKEDOWN_ACK_HOURS", 24.0, float),
     )
+
+
+N = TypeVar("N", int, float)
+
+
+class SettingError(ValueError):
+    """A configuration value that does not parse; the message names the variable."""
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: type[N]) -> N:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingError(
+            f"{name} must be {'an integer' if kind is int else 'a number'}, not {raw!r}"
+        ) from None
+    if value < 0:
+        raise SettingError(f"{name} must not be negative")
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

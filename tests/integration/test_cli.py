@@ -180,3 +180,11 @@ def test_backup_and_restore(
         assert codes == ["free-eligible"]
     else:
         assert target.stat().st_size > 0 and "pg_dump" in out
+
+
+def test_bad_setting_is_one_line(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SYNDICATION_DB_POOL_SIZE", "lots")
+    code, _, err = run("db", "upgrade")
+    assert code == 1 and err.strip() == (
+        "syndication: SYNDICATION_DB_POOL_SIZE must be an integer, not 'lots'"
+    )
