@@ -11,6 +11,16 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from syndication.errors import Unauthenticated
+
+# last_used_at is written at most this often per secret, to keep read paths read-only.
+LAST_USED_RESOLUTION_S = 60
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -42,3 +52,42 @@ def prefix_of(value: str, kind: str) -> str | None:
 
 def matches(value: str, stored_digest: str) -> bool:
     return hmac.compare_digest(digest(value), stored_digest)
+
+
+def verify_holder(
+    session: Session,
+    secret: str | None,
+    *,
+    kind: str,
+    key_model: Any,
+    owner_model: Any,
+    owner_fk: Any,
+    what: str,
+    now: datetime,
+) -> Any:
+    """The owner of an unrevoked secret of `kind`; 401 (naming `what`) for anything else."""
+    prefix = prefix_of(secret or "", kind)
+    row = (
+        session.execute(
+            select(key_model, owner_model)
+            .join(owner_model, owner_model.id == owner_fk)
+            .where(key_model.prefix == prefix)
+        ).first()
+        if prefix
+        else None
+    )
+    if row is None or not matches(secret or "", row[0].digest):
+        raise Unauthenticated(f"a valid {what} is required")
+    key, owner = row
+    if key.revoked_at is not None:
+        raise Unauthenticated(f"this {what} was revoked")
+    if (
+        key.last_used_at is None
+        or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S
+    ):
+        # End the read first: on SQLite a write that opens its own transaction waits for the
+        # lock, while one that upgrades a read snapshot can fail at once.
+        session.commit()
+        session.execute(update(key_model).where(key_model.id == key.id).values(last_used_at=now))
+        session.commit()
+    return owner

@@ -69,6 +69,10 @@ class PartnerKey(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    @property
+    def digest(self) -> str:
+        return self.key_hash
+
 
 class PartnerCreate(PartnerBase):
     slug: Slug

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, update
+from sqlalchemy import delete, exists, func
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -24,8 +24,6 @@ from syndication.partners.models import (
 from syndication.usage.models import UsageEvent
 
 KEY_KIND = "synp"
-# last_used_at is written at most this often per key, to keep the feed path read-only.
-LAST_USED_RESOLUTION_S = 60
 
 
 def get_partner(session: Session, slug: str, for_update: bool = False) -> Partner:
@@ -140,34 +138,16 @@ def revoke_key(session: Session, slug: str, prefix: str, now: datetime) -> Partn
 
 def authenticate(session: Session, secret: str | None, now: datetime) -> Partner:
     """The active partner owning an unrevoked key; 401 for anything else."""
-    prefix = tokens.prefix_of(secret or "", KEY_KIND)
-    row = (
-        session.execute(
-            select(PartnerKey, Partner)
-            .join(Partner, Partner.id == PartnerKey.partner_id)  # type: ignore[arg-type]
-            .where(PartnerKey.prefix == prefix)
-        ).first()
-        if prefix
-        else None
+    partner: Partner = tokens.verify_holder(
+        session,
+        secret,
+        kind=KEY_KIND,
+        key_model=PartnerKey,
+        owner_model=Partner,
+        owner_fk=PartnerKey.partner_id,
+        what="partner key",
+        now=now,
     )
-    if row is None or not tokens.matches(secret or "", row[0].key_hash):
-        raise Unauthenticated("a valid partner key is required")
-    key, partner = row
-    if key.revoked_at is not None:
-        raise Unauthenticated("this key was revoked")
     if not partner.active:
         raise Unauthenticated("this partner is inactive")
-    if (
-        key.last_used_at is None
-        or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S
-    ):
-        _mark_used(session, key.id, now)
     return partner
-
-
-def _mark_used(session: Session, key_id: int | None, now: datetime) -> None:
-    # End the read first: on SQLite a write that opens its own transaction waits for the lock,
-    # while one that upgrades a read snapshot can fail at once.
-    session.commit()
-    session.execute(update(PartnerKey).where(PartnerKey.id == key_id).values(last_used_at=now))  # type: ignore[arg-type]
-    session.commit()

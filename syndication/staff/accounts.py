@@ -86,25 +86,14 @@ def issue_token(session: Session, email: str) -> str:
 
 
 def authenticate_token(session: Session, secret: str | None, now: datetime) -> StaffUser:
-    prefix = tokens.prefix_of(secret or "", TOKEN_KIND)
-    row = (
-        session.execute(
-            select(StaffToken, StaffUser)
-            .join(StaffUser, StaffUser.id == StaffToken.user_id)  # type: ignore[arg-type]
-            .where(StaffToken.prefix == prefix)
-        ).first()
-        if prefix
-        else None
+    user: StaffUser = tokens.verify_holder(
+        session,
+        secret,
+        kind=TOKEN_KIND,
+        key_model=StaffToken,
+        owner_model=StaffUser,
+        owner_fk=StaffToken.user_id,
+        what="staff token",
+        now=now,
     )
-    if row is None or not tokens.matches(secret or "", row[0].token_hash):
-        raise Unauthenticated("a valid staff token is required")
-    token, user = row
-    if token.revoked_at is not None:
-        raise Unauthenticated("this token was revoked")
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        session.commit()
-        session.execute(
-            update(StaffToken).where(StaffToken.id == token.id).values(last_used_at=now)  # type: ignore[arg-type]
-        )
-        session.commit()
     return user

@@ -37,6 +37,10 @@ class StaffToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    @property
+    def digest(self) -> str:
+        return self.token_hash
+
 
 class StaffLoginFailure(SQLModel, table=True):
     """A failed web login, kept in the database so throttling holds across workers."""
