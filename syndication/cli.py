@@ -6,10 +6,14 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, TypeVar
+
+from pydantic import BaseModel
 
 from syndication.errors import DomainError
 from syndication.settings import SettingError, Settings, load_settings
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,8 +99,6 @@ def cmd_staff_token(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_license_add(settings: Settings, args: argparse.Namespace) -> None:
-    from pydantic import ValidationError
-
     from syndication.db import session_scope
     from syndication.licensing.models import LicenseCreate
     from syndication.licensing.service import create_license
@@ -117,25 +119,25 @@ def cmd_license_add(settings: Settings, args: argparse.Namespace) -> None:
         "requires_canonical": not args.no_canonical,
         "requires_pixel": args.requires_pixel,
     }
-    try:
-        data = LicenseCreate.model_validate(fields)
-    except ValidationError as exc:
-        _fail(_first_error(exc))
+    data = _validated(LicenseCreate, fields)
     with session_scope(_engine(settings)) as session:
         license = create_license(session, data)
     print(f"license {license.code} created")
 
 
-def _first_error(exc: object) -> str:
-    errors = exc.errors()  # type: ignore[attr-defined]
-    first = errors[0]
-    field = ".".join(str(p) for p in first["loc"]) or "input"
-    return f"{field.replace('_', '-')}: {first['msg']}"
+def _validated(model: type[M], fields: dict[str, object]) -> M:
+    """The API's own schema checks the command's input; the first problem is the one line."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "input"
+        _fail(f"{field.replace('_', '-')}: {first['msg']}")
 
 
 def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> None:
-    from pydantic import ValidationError
-
     from syndication.db import session_scope
     from syndication.partners.models import PartnerCreate
     from syndication.partners.service import create_partner, issue_key
@@ -150,10 +152,7 @@ def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> None:
         "sections": args.section or None,
         "sees_embargoed": args.sees_embargoed,
     }
-    try:
-        data = PartnerCreate.model_validate(fields)
-    except ValidationError as exc:
-        _fail(_first_error(exc))
+    data = _validated(PartnerCreate, fields)
     with session_scope(_engine(settings)) as session:
         partner = create_partner(session, data)
         issued = issue_key(session, partner.slug)
