@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check syndication tests bench migrations
 	$(BIN)/ruff format --check syndication tests bench migrations
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
