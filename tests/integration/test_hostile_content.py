@@ -1,0 +1,348 @@
+"""Hostile content in every text field, through the API and the staff form, into every output.
+
+Each value is either refused with a 4xx naming the field, or stored (cleaned of what XML 1.0
+cannot carry) and then emitted as well-formed, inert RSS, Atom, JSON Feed, bundle, API and
+staff HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from jsonschema import FormatChecker, validators
+from litestar.testing import TestClient
+from lxml import etree
+from lxml import html as lxml_html
+
+from tests.factories import article_body, create, license_body, partner_body, partner_key
+from tests.integration.staff_ui_helpers import (
+    cheap_hashing,  # noqa: F401 (autouse fixture)
+    log_in,
+    make_staff,
+    post_form,
+)
+from tests.ninjs import ninjs_errors
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+ATOM = {"a": "http://www.w3.org/2005/Atom", "at": "http://purl.org/atompub/tombstones/1.0"}
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+DEEP_TABLES = "<table><tr><td>" * 500 + "deep" + "</td></tr></table>" * 500
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    body_html: str | None = None  # None: the text itself, inside a paragraph
+
+
+CASES = {
+    "cdata_end": Case("Costs ]]> rose <![CDATA[ again ]]> &"),
+    "control_chars": Case("Tab\there\x00nul\x01\x08\x0b\x0c\x1b\x1f\x7f end"),
+    "xml_nonchars": Case("x\ufffey\uffffz"),
+    "rtl_combining": Case("\u202eNews\u202c مرحبا שלום Z\u0351\u0300\u0301a\u0334\u0335l\u0336go"),
+    "emoji": Case("Budget \U0001f469\u200d\U0001f469\u200d\U0001f467 \U0001f1fa\U0001f1e6 ✊🏿"),
+    "html_entities": Case("Tom &amp; Jerry &lt;b&gt; &nbsp; &#0; &#x1F; &eacute; &bogus;"),
+    "svg_onload": Case('<svg onload="alert(1)"><script>alert(2)</script></svg>'),
+    "javascript_link": Case('<a href="javascript:alert(1)">go</a> <img src=x onerror=alert(3)>'),
+    "doctype_entity": Case('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///">]>&e;'),
+    "separators": Case("a\u2028b\u2029c\ufeffd\u200be\u0085f"),
+    "template_syntax_as_text": Case("{{ 7*7 }} {% if 1 %}x{% endif %}"),
+    "long_line": Case("ω" * 500),
+    "nested_tables_500": Case("Deep tables", DEEP_TABLES),
+    "body_near_limit": Case("Big body", "<p>" + "word " * 380_000 + "</p>"),
+    "cdata_in_body": Case("CDATA body", "<p>]]></p><![CDATA[<script>alert(1)</script>]]>"),
+}
+
+
+def xml_chars(value: str) -> str:
+    """XML 1.0's Char production, written out independently of the app's cleaner."""
+
+    def allowed(c: str) -> bool:
+        point = ord(c)
+        return (
+            c in "\t\n\r" or 0x20 <= point <= 0xD7FF or 0xE000 <= point <= 0xFFFD or point > 0xFFFF
+        )
+
+    return "".join(c for c in value if allowed(c))
+
+
+def line(value: str, limit: int = 500) -> str:
+    return xml_chars(value)[:limit].strip()
+
+
+def assert_inert(markup: str, where: str) -> None:
+    """No script, event handler, svg or javascript: URL survives into HTML a browser runs."""
+    tree = lxml_html.fromstring(markup)
+    scripts = [s for s in tree.iter("script") if s.get("src") is None and "alert" in (s.text or "")]
+    assert not scripts, where
+    assert not tree.xpath("//svg | //iframe | //object | //embed | //math"), where
+    handlers = [a for a in tree.xpath("//@*") if a.attrname.lower().startswith("on")]
+    assert not handlers, (where, handlers[:3])
+    urls = tree.xpath("//@href | //@src | //@action | //@formaction | //@xlink:href",
+                      namespaces={"xlink": "http://www.w3.org/1999/xlink"})  # fmt: skip
+    assert not [u for u in urls if u.strip().lower().startswith(("javascript:", "data:"))], where
+
+
+class Desk:
+    """A staff desk and one partner, driving a hostile value into every field it can reach."""
+
+    def __init__(self, client: TestClient, staff: dict[str, str]) -> None:
+        self.client, self.staff = client, staff
+
+    def publish(self, case: Case) -> tuple[str, dict[str, str]]:
+        text = case.text
+        credit = "Content by {{ holder }} for {{ partner_name }}. " + text.replace("{", "(")
+        create(self.client, self.staff, "/api/v1/licenses",
+               license_body(name=line(text, 200) or "x", credit_line=credit))  # fmt: skip
+        create(self.client, self.staff, "/api/v1/partners", partner_body(name=text[:200]))
+        key = {"Authorization": f"Bearer {partner_key(self.client, self.staff, 'gazette')}"}
+        body = article_body(
+            "hostile",
+            headline=text, summary=text, byline=text, section=text[:100], tags=[text[:100]],
+            copyright_holder=text, body_html=case.body_html or f"<p>{text}</p>",
+            source_credits=[{"name": text, "url": "https://example.com/src"}],
+            related=[{"title": text, "url": "https://news.example.org/2026/related"}],
+            images=[{"url": "https://news.example.org/i.jpg", "caption": text, "credit": text}],
+        )  # fmt: skip
+        create(self.client, self.staff, "/api/v1/articles", body)
+        answer = self.client.post(
+            "/api/v1/articles/hostile/corrections", json={"text": text}, headers=self.staff
+        )
+        assert answer.status_code == 201, answer.text
+        return line(text), key
+
+    def feeds(self, key: dict[str, str]) -> dict[str, bytes]:
+        out = {}
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            answer = self.client.get(f"/feeds/{name}", headers=key)
+            assert answer.status_code == 200, (name, answer.text[:300])
+            out[name] = answer.content
+        return out
+
+
+@pytest.fixture
+def desk(client: TestClient, staff_headers: dict[str, str], engine: Any) -> Desk:
+    make_staff(engine)
+    log_in(client)
+    return Desk(client, staff_headers)
+
+
+def check_feeds(feeds: dict[str, bytes], headline: str) -> tuple[list[str], str]:
+    """Every feed parses strictly and carries the headline exactly; returns the entry HTML."""
+    atom = etree.fromstring(feeds["atom.xml"])
+    assert etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng"))).validate(atom)
+    rss = etree.fromstring(feeds["rss.xml"])
+    for raw in (feeds["atom.xml"], feeds["rss.xml"]):
+        parsed = feedparser.parse(raw)
+        assert not parsed.bozo, parsed.get("bozo_exception")
+    feed = json.loads(feeds["feed.json"])
+    schema = json.loads((SCHEMAS / "jsonfeed-1.1.schema.json").read_text())
+    validator = validators.validator_for(schema)(schema, format_checker=FormatChecker())
+    assert not list(validator.iter_errors(feed))
+    htmls = [i["content_html"] for i in feed["items"]]
+    htmls += [c.text for c in atom.iterfind("a:entry/a:content", ATOM)]
+    htmls += [c.text for c in rss.iter(CONTENT)]
+    titles = atom.xpath("a:entry/a:title/text()", namespaces=ATOM)
+    assert titles == rss.xpath("channel/item/title/text()") == [headline]
+    assert [i["title"] for i in feed["items"]] == [headline]
+    return htmls, feeds["feed.json"].decode()
+
+
+def check_bundle(client: TestClient, key: dict[str, str], headline: str) -> list[str]:
+    answer = client.get("/bundles/hostile.zip", headers=key)
+    assert answer.status_code == 200, answer.text[:300]
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        assert archive.testzip() is None
+        files = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    for entry in manifest["files"]:
+        assert hashlib.sha256(files[entry["name"]]).hexdigest() == entry["sha256"]
+    ninjs = json.loads(files["article.json"])
+    assert not ninjs_errors(ninjs)
+    assert ninjs["headlines"][0]["value"] == headline
+    alone = client.get("/bundles/hostile.html", headers=key)
+    assert alone.status_code == 200 and alone.text == files["article.html"].decode()
+    assert json.loads(client.get("/bundles/hostile.json", headers=key).content) == ninjs
+    files["LICENSE.txt"].decode()
+    return [files["article.html"].decode(), files["head.html"].decode()]
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_hostile_value_is_stored_clean_and_every_output_stays_well_formed(
+    desk: Desk, case: Case
+) -> None:
+    client = desk.client
+    headline, key = desk.publish(case)
+    piece = client.get("/api/v1/articles/hostile", headers=desk.staff).json()
+    assert piece["headline"] == piece["byline"] == headline
+    assert piece["source_credits"][0]["name"] == piece["related"][0]["title"] == headline
+    assert piece["images"][0]["caption"] == piece["images"][0]["credit"] == headline
+    assert piece["corrections"][0]["text"] == xml_chars(case.text)
+    assert_inert(piece["body_html"], "stored body")
+
+    htmls, _ = check_feeds(desk.feeds(key), headline)
+    htmls += check_bundle(client, key, headline)
+    for page in ("/staff/pieces/hostile", "/staff/pieces/hostile?partner=gazette"):
+        answer = client.get(page)
+        assert answer.status_code == 200, answer.text[:300]
+        htmls.append(answer.text)
+    for index, markup in enumerate(htmls):
+        assert_inert(markup, f"output {index}")
+
+    answer = client.post(
+        "/api/v1/articles/hostile/withdraw", json={"reason": case.text}, headers=desk.staff
+    )
+    assert answer.status_code == 200, answer.text
+    feeds = desk.feeds(key)
+    atom = etree.fromstring(feeds["atom.xml"])
+    comments = atom.xpath("at:deleted-entry/at:comment/text()", namespaces=ATOM)
+    assert comments == [f"Withdrawn: {xml_chars(case.text)}"]
+    assert not feedparser.parse(feeds["rss.xml"]).bozo
+    stone = json.loads(feeds["feed.json"])["items"][0]["_rights"]
+    assert stone["status"] == "withdrawn" and stone["reason"] == xml_chars(case.text)
+    gone = client.get("/bundles/hostile.zip", headers=key)
+    assert gone.status_code == 410 and xml_chars(case.text) in gone.json()["detail"]
+
+
+REFUSALS = {
+    "invalid_utf8": (b'"headline": "\xff\xfe bad"', "body"),
+    "lone_high_surrogate": (b'"headline": "x \\ud800 y"', "body"),
+    "lone_low_surrogate": (b'"headline": "x \\udc00 y"', "body"),
+    "only_control_chars": (b'"headline": "\\u0000\\u0001 "', "headline"),
+    "body_over_2m_chars": (('"body_html": "' + "x" * 2_100_000 + '"').encode(), "body_html"),
+    "javascript_canonical": (b'"canonical_url": "javascript:alert(1)"', "canonical_url"),
+    "javascript_credit_url": (
+        b'"source_credits": [{"name": "a", "url": "javascript:alert(1)"}]',
+        "source_credits.0.url",
+    ),
+    "data_image_url": (b'"images": [{"url": "data:image/svg+xml,<svg onload=x>"}]', "images.0.url"),
+    "tag_too_long": (('"tags": ["' + "t" * 101 + '"]').encode(), "tags.0"),
+}
+
+
+@pytest.mark.parametrize(("fragment", "field"), REFUSALS.values(), ids=REFUSALS.keys())
+def test_hostile_value_is_refused_naming_the_field(
+    client: TestClient, staff_headers: dict[str, str], fragment: bytes, field: str
+) -> None:
+    create(client, staff_headers, "/api/v1/licenses", license_body())
+    replaced = fragment.split(b'"')[1].decode()
+    rest = {k: v for k, v in article_body("refused").items() if k != replaced}
+    raw = b"{" + fragment + b", " + json.dumps(rest).encode()[1:]
+    answer = client.post(
+        "/api/v1/articles", content=raw,
+        headers={**staff_headers, "content-type": "application/json"},
+    )  # fmt: skip
+    assert answer.status_code == 400, answer.text[:300]
+    assert field in [e["field"] for e in answer.json()["errors"]], answer.text[:300]
+    assert client.get("/api/v1/articles/refused", headers=staff_headers).status_code == 404
+
+
+OTHER_REFUSALS = {
+    "partner_name_over_200": ("/api/v1/partners", partner_body(name="ω" * 201), "name"),
+    "license_name_over_200": ("/api/v1/licenses", license_body("l2", name="ω" * 201), "name"),
+    "partner_email_nul": (
+        "/api/v1/partners",
+        partner_body(contact_email="desk\x00@example.com"),
+        "contact_email",
+    ),
+    "license_email_control": (
+        "/api/v1/licenses",
+        license_body("l2", contact_email="a\x1b@example.com"),
+        "contact_email",
+    ),
+    "section_filter_only_nul": ("/api/v1/partners", partner_body(sections=["\x00"]), "sections.0"),
+}
+
+
+@pytest.mark.parametrize(("path", "body", "field"), OTHER_REFUSALS.values(), ids=OTHER_REFUSALS)
+def test_hostile_license_and_partner_fields_are_refused_naming_the_field(
+    client: TestClient, staff_headers: dict[str, str], path: str, body: dict, field: str
+) -> None:
+    create(client, staff_headers, "/api/v1/licenses", license_body())
+    answer = client.post(path, json=body, headers=staff_headers)
+    assert answer.status_code == 400, answer.text[:300]
+    assert [e["field"] for e in answer.json()["errors"]] == [field]
+    kept = 1 if path.endswith("licenses") else 0  # the license made above; nothing else
+    assert len(client.get(path, headers=staff_headers).json()) == kept
+
+
+def test_staff_login_with_a_nul_in_the_address_is_refused_not_failed(client: TestClient) -> None:
+    answer = log_in(client, "desk\x00@example.org", "whatever password")
+    assert 400 <= answer.status_code < 500, answer.text[:300]
+
+
+def test_body_over_the_configured_limit_is_413(
+    client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    body = article_body("huge", body_html="<p>" + "x" * (5 * 1024 * 1024) + "</p>")
+    answer = client.post("/api/v1/articles", json=body, headers=staff_headers)
+    assert answer.status_code == 413
+
+
+@pytest.mark.parametrize("path", [
+    "/feeds/atom.xml?section=%FF%FE", "/feeds/feed.json?since=%ED%A0%80",
+    "/bundles/%FF%00.zip", "/px/%ED%A0%80.gif", "/api/v1/articles?q=%00%FF",
+])  # fmt: skip
+def test_undecodable_bytes_in_urls_never_fail_the_server(
+    client: TestClient, staff_headers: dict[str, str], path: str
+) -> None:
+    create(client, staff_headers, "/api/v1/licenses", license_body())
+    create(client, staff_headers, "/api/v1/partners", partner_body())
+    key = partner_key(client, staff_headers, "gazette")
+    headers = staff_headers if path.startswith("/api") else {"Authorization": f"Bearer {key}"}
+    answer = client.get(path, headers=headers)
+    assert answer.status_code < 500, answer.text[:300]
+
+
+STAFF_FORM_CASES = ["svg_onload", "control_chars", "rtl_combining", "cdata_end"]
+
+
+@pytest.mark.parametrize("name", STAFF_FORM_CASES)
+def test_hostile_value_through_the_staff_form(desk: Desk, name: str) -> None:
+    text = CASES[name].text
+    client = desk.client
+    create(client, desk.staff, "/api/v1/licenses", license_body())
+    create(client, desk.staff, "/api/v1/partners", partner_body())
+    key = {"Authorization": f"Bearer {partner_key(client, desk.staff, 'gazette')}"}
+    form = {
+        "slug": "hostile", "headline": text, "byline": text, "summary": text,
+        "body_html": f"<p>{text}</p>", "section": text[:100], "tags": text[:100].replace(",", ""),
+        "canonical_url": "https://news.example.org/2026/hostile",
+        "copyright_holder": text, "license": "free-eligible", "published_at": "2026-11-26T08:00",
+        "source_credits-0-name": text, "source_credits-0-url": "https://example.com/",
+        "images-0-url": "https://news.example.org/a.jpg", "images-0-caption": text,
+        "images-0-credit": text, "images-0-syndicate": "on", "_action": "save",
+    }  # fmt: skip
+    answer = post_form(client, "/staff/pieces/new", form)
+    assert answer.status_code == 303, answer.text[:500]
+    headline = line(text)
+    assert client.get("/api/v1/articles/hostile", headers=desk.staff).json()["headline"] == (
+        headline
+    )
+    htmls, _ = check_feeds(desk.feeds(key), headline)
+    htmls += check_bundle(client, key, headline)
+    htmls.append(client.get("/staff/pieces/hostile?partner=gazette").text)
+    for index, markup in enumerate(htmls):
+        assert_inert(markup, f"output {index}")
+
+
+@pytest.mark.parametrize("row_id", [2**31, 2**62, 375076582885])
+def test_row_ids_beyond_a_32_bit_column_are_refused_not_failed(
+    client: TestClient, staff_headers: dict[str, str], row_id: int
+) -> None:
+    """Schemathesis found this on PostgreSQL: its INTEGER id cannot take the number at all."""
+    create(client, staff_headers, "/api/v1/licenses", license_body())
+    create(client, staff_headers, "/api/v1/partners", partner_body())
+    key = {"Authorization": f"Bearer {partner_key(client, staff_headers, 'gazette')}"}
+    ack = client.post(f"/api/partner/v1/takedowns/{row_id}/ack", headers=key)
+    assert ack.status_code == 400 and ack.json()["errors"][0]["field"] == "takedown_id"
+    hook = client.delete(f"/api/v1/partners/gazette/webhooks/{row_id}", headers=staff_headers)
+    assert hook.status_code == 400 and hook.json()["errors"][0]["field"] == "webhook_id"
