@@ -17,6 +17,13 @@ REFUSALS = {
     "lone_high_surrogate": (b'"headline": "x \\ud800 y"', "body"),
     "lone_low_surrogate": (b'"headline": "x \\udc00 y"', "body"),
     "only_control_chars": (b'"headline": "\\u0000\\u0001 "', "headline"),
+    # libxml2 readers silently drop what nests past 255 elements: refused, not flattened
+    "nested_tables_500": (
+        (
+            '"body_html": "' + "<table><tr><td>" * 500 + "x" + "</td></tr></table>" * 500 + '"'
+        ).encode(),
+        "body_html",
+    ),
     "body_over_2m_chars": (('"body_html": "' + "x" * 2_100_000 + '"').encode(), "body_html"),
     "javascript_canonical": (b'"canonical_url": "javascript:alert(1)"', "canonical_url"),
     "javascript_credit_url": (
