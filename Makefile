@@ -42,9 +42,10 @@ fuzz: $(STAMP)
 screenshots: $(STAMP)
 	SYNDICATION_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e
 
-# Long variants: the load test for a minute per database.
+# Long variants: the load test for a minute per database, the isolation property at length.
 soak: $(STAMP)
 	SYNDICATION_LOAD_SECONDS=60 $(BIN)/python -m pytest tests/live -s
+	SYNDICATION_ISOLATION_EXAMPLES=300 $(BIN)/python -m pytest tests/integration/test_isolation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -26,7 +26,7 @@ from syndication.health import healthz
 from syndication.licensing.controllers import LicenseController
 from syndication.partners.controllers import PartnerController
 from syndication.ratelimit import AuthThrottle
-from syndication.security import cross_site_guard, security_headers
+from syndication.security import cross_site_guard, nul_guard, security_headers
 from syndication.settings import Settings, load_settings
 from syndication.staff.controllers import staff_route_handlers
 from syndication.staff.web import staff_web_config
@@ -75,6 +75,7 @@ def create_app(
         ),
         middleware=[
             security_headers,
+            nul_guard,
             cross_site_guard(settings.base_url),
             *staff_web.middleware,
         ],

@@ -140,7 +140,18 @@ def http_error_handler(_: Request, exc: HTTPException) -> Response:
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")
-    return _json(status, error_body(status, exc.detail), headers or None)
+    # The framework's 400s are bodies it could not decode (malformed JSON, a lone surrogate).
+    errors = [{"field": "body", "message": exc.detail}] if status == 400 else None
+    return _json(status, error_body(status, exc.detail, errors), headers or None)
+
+
+def undecodable_body_handler(_: Request, exc: UnicodeDecodeError) -> Response:
+    """msgspec raises this, not a decode error, for a JSON body that is not UTF-8."""
+    message = f"is not valid UTF-8 (byte {exc.start})"
+    body = error_body(
+        HTTP_400_BAD_REQUEST, f"body: {message}", [{"field": "body", "message": message}]
+    )
+    return _json(HTTP_400_BAD_REQUEST, body)
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
@@ -155,5 +166,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
+    UnicodeDecodeError: undecodable_body_handler,
     Exception: internal_error_handler,
 }

@@ -12,7 +12,8 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConst
 # Characters XML 1.0 forbids (and that no feed reader survives); stripped from every text field.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No controls either: a NUL in an address cannot be stored by PostgreSQL.
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 def strip_xml_invalid(value: str) -> str:
@@ -42,14 +43,21 @@ def check_email(value: str) -> str:
     return value
 
 
-Text = Annotated[str, BeforeValidator(_clean_text), StringConstraints(max_length=10_000)]
+# The cleaner comes last so that it runs first: the length rules judge the cleaned value.
+Text = Annotated[str, StringConstraints(max_length=10_000), BeforeValidator(_clean_text)]
 Line = Annotated[
     str,
-    BeforeValidator(_clean_text),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    BeforeValidator(_clean_text),
+]
+# Names of licenses and partners: their columns hold 200 characters.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(_clean_text),
 ]
 OptionalLine = Annotated[
-    str, BeforeValidator(_clean_text), StringConstraints(strip_whitespace=True, max_length=500)
+    str, StringConstraints(strip_whitespace=True, max_length=500), BeforeValidator(_clean_text)
 ]
 Slug = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_slug)]
 HttpUrl = Annotated[

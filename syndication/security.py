@@ -95,15 +95,35 @@ def cross_site_guard(base_url: str) -> Callable[[ASGIApp], ASGIApp]:
     return factory
 
 
-async def _refuse(send: Send) -> None:
+def nul_guard(app: ASGIApp) -> ASGIApp:
+    """Refuse a NUL in the path or query: no URL means one, and PostgreSQL cannot store it."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").lower()
+            where = "path" if "\x00" in scope["path"] else None
+            where = "query" if b"%00" in query or b"\x00" in query else where
+            if where:
+                await _refuse(send, 400, "NUL character in the URL", where, "contains a NUL")
+                return
+        await app(scope, receive, send)
+
+    return middleware
+
+
+async def _refuse(
+    send: Send,
+    status: int = 403,
+    detail: str = "cross-site request refused",
+    field: str = "Origin",
+    message: str = "requests from other sites may not change data",
+) -> None:
     body = json.dumps(
-        {"status_code": 403, "detail": "cross-site request refused", "errors": [
-            {"field": "Origin", "message": "requests from other sites may not change data"}
-        ]}
-    ).encode()  # fmt: skip
+        {"status_code": status, "detail": detail, "errors": [{"field": field, "message": message}]}
+    ).encode()
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
-        "status": 403,
+        "status": status,
         "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

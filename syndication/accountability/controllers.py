@@ -27,7 +27,7 @@ from syndication.partners.models import Partner
 NoticeStatus = Literal["pending", "delivered", "failed", "cancelled"]
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
 Offset = Annotated[int, Parameter(ge=0, le=10**9)]
-RowId = Annotated[int, Parameter(ge=1, le=2**62)]  # beyond a 64-bit integer no row exists
+RowId = Annotated[int, Parameter(ge=1, le=2**31 - 1)]  # id columns are INTEGER (32-bit)
 SlugParam = Annotated[str | None, Parameter(max_length=128)]
 # "partner" is also the partner-caller dependency, so the query parameter is renamed here.
 PartnerParam = Annotated[str | None, QueryParameter(name="partner", max_length=128)]

@@ -10,7 +10,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlmodel import Field, SQLModel
 
-from syndication.articles.sanitize import MAX_BODY_CHARS, sanitize_html
+from syndication.articles.sanitize import MAX_BODY_CHARS, MAX_DEPTH, nesting_depth, sanitize_html
 from syndication.db import UTCDateTime, utcnow
 from syndication.fields import HttpUrl, Line, OptionalLine, Slug, UtcDatetime
 from syndication.fields import Text as TextValue
@@ -47,7 +47,10 @@ class Correction(Part):
 def _checked_body(value: str) -> str:
     if len(value) > MAX_BODY_CHARS:
         raise ValueError(f"at most {MAX_BODY_CHARS:,} characters")
-    return sanitize_html(value)
+    clean = sanitize_html(value)
+    if nesting_depth(clean) > MAX_DEPTH:
+        raise ValueError(f"elements may nest at most {MAX_DEPTH} deep")
+    return clean
 
 
 Body = Annotated[str, AfterValidator(_checked_body)]

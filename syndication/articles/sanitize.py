@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import nh3
 
 from syndication.fields import strip_xml_invalid
@@ -23,8 +25,11 @@ ALLOWED_ATTRIBUTES = {
     "time": {"datetime"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-# Tables nested deeper than this are flattened by nesting limits in readers; refuse earlier.
 MAX_BODY_CHARS = 2_000_000
+# libxml2 (lxml, PHP's DOMDocument under WordPress) silently drops whatever nests deeper
+# than 255 elements; article markup needs a few levels, so refuse well before that.
+MAX_DEPTH = 100
+VOID = frozenset({"br", "hr", "img"})
 
 
 def sanitize_html(html: str) -> str:
@@ -36,3 +41,26 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener",
         strip_comments=True,
     )
+
+
+class _Depth(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag not in VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID:
+            self.depth -= 1
+
+
+def nesting_depth(html: str) -> int:
+    """How deeply elements nest in sanitised (so well-formed) markup."""
+    parser = _Depth()
+    parser.feed(html)
+    parser.close()
+    return parser.deepest

@@ -10,14 +10,14 @@ from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
 from syndication.db import UTCDateTime, utcnow
-from syndication.fields import Email, HttpUrl, Line, Slug
+from syndication.fields import Email, HttpUrl, Name, Slug
 from syndication.fields import Text as TextValue
 
 CreditPlacement = Literal["top", "bottom", "both"]
 
 
 class LicenseBase(SQLModel):
-    name: Line = Field(max_length=200)
+    name: Name = Field(max_length=200)
     url: HttpUrl = Field(sa_type=String(2000))
     summary: TextValue = Field(default="", sa_type=Text)
     terms: TextValue = Field(default="", sa_type=Text)
@@ -46,7 +46,7 @@ class LicenseCreate(LicenseBase):
 
 
 class LicenseUpdate(SQLModel):
-    name: Line | None = None
+    name: Name | None = None
     url: HttpUrl | None = None
     summary: TextValue | None = None
     terms: TextValue | None = None

@@ -11,13 +11,13 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from syndication.db import UTCDateTime, utcnow
-from syndication.fields import Email, HttpUrl, Line, Slug
+from syndication.fields import Email, HttpUrl, Line, Name, Slug
 
 Section = Annotated[Line, PydanticField(max_length=100)]
 
 
 class PartnerBase(SQLModel):
-    name: Line = Field(sa_type=String(200))
+    name: Name = Field(sa_type=String(200))
     homepage: HttpUrl | None = Field(default=None, sa_type=String(2000))
     contact_email: Email | None = Field(default=None, sa_type=String(320))
     audience: int = Field(default=0, ge=0, le=10**12)
@@ -80,7 +80,7 @@ class PartnerCreate(PartnerBase):
 
 
 class PartnerUpdate(SQLModel):
-    name: Line | None = None
+    name: Name | None = None
     homepage: HttpUrl | None = None
     contact_email: Email | None = None
     audience: int | None = PydanticField(default=None, ge=0, le=10**12)

@@ -46,7 +46,8 @@ def retry_after(session: Session, email: str, address: str, now: datetime) -> in
 
 
 def log_in(session: Session, email: str, password: str, address: str, now: datetime) -> StaffUser:
-    email = email.strip().lower()[:320]
+    # A NUL cannot reach PostgreSQL; U+FFFD keeps the attempt failing and counted.
+    email = email.replace("\x00", "\ufffd").strip().lower()[:320]
     address = address[:64]
     wait = retry_after(session, email, address, now)
     if wait is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndication.articles.sanitize import sanitize_html
+from syndication.articles.sanitize import nesting_depth, sanitize_html
 
 
 def test_keeps_ordinary_markup() -> None:
@@ -41,3 +41,10 @@ def test_no_script_survives_any_input(text: str) -> None:
     out = sanitize_html(f"<p>{text}</p><script>{text}</script><a href='javascript:{text}'>l</a>")
     assert "<script" not in out.lower()
     assert 'href="javascript' not in out.lower()
+
+
+def test_nesting_depth_counts_elements_not_void_ones() -> None:
+    assert nesting_depth("<p>a<br>b<img src='x'></p>") == 1
+    html = sanitize_html("<table><tr><td>" * 40 + "x" + "</td></tr></table>" * 40)
+    assert nesting_depth(html) == 160  # table, tbody, tr, td per level
+    assert nesting_depth("<p>1 &lt; 2 &gt; 1</p><p><em>a</em></p>") == 2
