@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     parser.add_argument("--server", choices=SERVERS, default="granian")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
