@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -64,6 +65,13 @@ def postgres_url(admin_url: str) -> str | None:
         return None
     url = make_url(admin_url).set(database="syndication_bench")
     return url.render_as_string(hide_password=False)
+
+
+def drop_postgres(admin_url: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "syndication_bench" WITH (FORCE)'))
+    admin.dispose()
 
 
 def prepare(backend: Backend, static: Path) -> None:
@@ -141,13 +149,18 @@ def main() -> None:
     if pg:
         backends.append(Backend("PostgreSQL", pg))
     servers: dict = {}
-    for backend in backends:
-        static = work / f"static-{backend.name}.xml"
-        prepare(backend, static)
-        for workers in (1, 2):
-            load(backend, static, workers, args)
-        if backend is backends[0]:
-            servers = compare_servers(backend, static, args)
+    try:
+        for backend in backends:
+            static = work / f"static-{backend.name}.xml"
+            prepare(backend, static)
+            for workers in (1, 2):
+                load(backend, static, workers, args)
+            if backend is backends[0]:
+                servers = compare_servers(backend, static, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if pg:
+            drop_postgres(args.postgres)
     elapsed = time.monotonic() - started
     text_ = report.markdown(backends, servers, args, load_before, os.getloadavg(), elapsed)
     Path(args.out).write_text(text_)
