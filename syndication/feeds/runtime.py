@@ -63,7 +63,7 @@ class CatalogProbe:
 
     def _open(self) -> None:
         raw = self.engine.raw_connection()
-        driver = raw.driver_connection
+        driver: Any = raw.driver_connection
         if self.engine.dialect.name == "postgresql":
             raw.detach()  # its own session settings never go back to the pool
             driver.autocommit = True  # no transaction left open between requests
