@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -141,6 +142,8 @@ def main() -> None:
     parser.add_argument("--out", default="docs/performance.md")
     args = parser.parse_args()
     ensure_wrk()
+    # Stopped from outside: still stop the servers and drop the databases (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="syndication-bench-"))
