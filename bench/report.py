@@ -96,9 +96,19 @@ def _server_table(servers: dict[str, list[dict[str, Run]]]) -> list[str]:
     return lines
 
 
-def fastest(servers: dict[str, list[dict[str, Run]]]) -> str:
-    """The server with the best median of (b) and (c) together."""
-    return max(servers, key=lambda n: _median(servers[n], "b").rps + _median(servers[n], "c").rps)
+def verdict(servers: dict[str, list[dict[str, Run]]]) -> str:
+    """Which server `serve` should default to, from (b) + (c) medians of this run."""
+    score = {n: _median(r, "b").rps + _median(r, "c").rps for n, r in servers.items()}
+    best = max(score, key=score.__getitem__)
+    margin = score[best] / min(score.values()) - 1
+    text = f"Fastest on (b) + (c) in this run: **{best}**, by {margin:.0%}. "
+    if best == "granian" or margin < 0.10:
+        return text + (
+            "`syndication serve` runs granian by default: it is in the base install (uvicorn, "
+            "uvloop and httptools are dev extras), and a lead under 10% is within one run's "
+            "noise on a shared host. `--server uvicorn` is there for the other choice."
+        )
+    return text + "**This run favours uvicorn by 10% or more: reconsider `serve`'s default.**"
 
 
 def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after: tuple,
@@ -146,7 +156,6 @@ def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after
             "",
             *_server_table(servers),
             "",
-            f"Fastest on our partner paths in this run: **{fastest(servers)}**; "
-            "`syndication serve` uses granian by default (`--server uvicorn` is there too).",
+            verdict(servers),
         ]
     return "\n".join(lines) + "\n"
