@@ -28,13 +28,9 @@ NoticeStatus = Literal["pending", "delivered", "failed", "cancelled"]
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
 Offset = Annotated[int, Parameter(ge=0, le=10**9)]
 RowId = Annotated[int, Parameter(ge=1, le=2**62)]  # beyond a 64-bit integer no row exists
-# A slug's own shape, so a stray byte (NUL: PostgreSQL refuses it in text) is a 400, not a 500.
-SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$"
-SlugParam = Annotated[str | None, Parameter(max_length=128, pattern=SLUG_PATTERN)]
+SlugParam = Annotated[str | None, Parameter(max_length=128)]
 # "partner" is also the partner-caller dependency, so the query parameter is renamed here.
-PartnerParam = Annotated[
-    str | None, QueryParameter(name="partner", max_length=128, pattern=SLUG_PATTERN)
-]
+PartnerParam = Annotated[str | None, QueryParameter(name="partner", max_length=128)]
 
 
 class PartnerAccountabilityController(Controller):
