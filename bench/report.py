@@ -102,11 +102,12 @@ def verdict(servers: dict[str, list[dict[str, Run]]]) -> str:
     best = max(score, key=score.__getitem__)
     margin = score[best] / min(score.values()) - 1
     text = f"Fastest on (b) + (c) in this run: **{best}**, by {margin:.0%}. "
-    if best == "granian" or margin < 0.10:
+    if best == "granian":
+        return text + "`syndication serve` runs granian by default; `--server uvicorn` the other."
+    if margin < 0.10:
         return text + (
-            "`syndication serve` runs granian by default: it is in the base install (uvicorn, "
-            "uvloop and httptools are dev extras), and a lead under 10% is within one run's "
-            "noise on a shared host. `--server uvicorn` is there for the other choice."
+            "A lead under 10% is within one run's noise on a shared host: `serve` keeps granian "
+            "(in the base install; uvicorn, uvloop and httptools are dev extras)."
         )
     return text + "**This run favours uvicorn by 10% or more: reconsider `serve`'s default.**"
 
