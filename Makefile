@@ -47,5 +47,12 @@ soak: $(STAMP)
 	SYNDICATION_LOAD_SECONDS=60 $(BIN)/python -m pytest tests/live -s
 	SYNDICATION_ISOLATION_EXAMPLES=300 $(BIN)/python -m pytest tests/integration/test_isolation.py
 
+# Every benchmark of docs/performance.md in one run (about 6-10 minutes; PostgreSQL at
+# SYNDICATION_BENCH_POSTGRES_URL, default the local server, is skipped if unreachable).
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; else sudo apt-get install -y wrk; fi; }
+	$(BIN)/python bench/run.py --out docs/performance.md
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

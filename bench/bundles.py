@@ -1,6 +1,6 @@
 """Bundles per second for a piece with a 20 KB body, in-process, against a baseline.
 
-    .venv/bin/python bench/bundles.py [--seconds 3]
+    .venv/bin/python -m bench.bundles [--seconds 3]
 
 Three figures, all measured in this run:
   baseline  a plain zip of the very same five files, same deflate level (what any bundle costs)
@@ -25,6 +25,7 @@ from types import SimpleNamespace as NS
 
 from litestar.testing import TestClient
 
+from bench import seed
 from syndication import migrate
 from syndication.app import create_app
 from syndication.articles.models import ArticleCreate
@@ -43,22 +44,9 @@ NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 TARGET = 200.0
 
 
-WORDS = [
-    "council", "budget", "roads", "schools", "library", "vote", "debate", "mayor", "tax",
-    "housing", "river", "bridge", "transit", "park", "police", "water", "energy", "clinic",
-]  # fmt: skip
-
-
 def body_20kb() -> str:
     """About 20 KB of varied paragraphs (a repeated one would flatter deflate)."""
-    rng = random.Random(4)
-    paragraphs, size = [], 0
-    while size < 20_000:
-        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90)))
-        paragraph = f"<p>{words.capitalize()} <strong>{rng.randint(2, 999)}</strong>.</p>"
-        paragraphs.append(paragraph)
-        size += len(paragraph)
-    return "\n".join(paragraphs)
+    return seed.body(random.Random(4), 20_000)
 
 
 LICENSE = dict(

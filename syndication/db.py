@@ -16,6 +16,10 @@ from sqlmodel import create_engine
 from syndication.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Sync handlers and background tasks run on anyio's worker threads (40 by default), and some
+# hold one connection while opening another: a pool that cannot grow to every thread lets
+# them all wait on each other until pool_timeout (measured: bundle downloads stalled at 0/s).
+THREADS_PER_WORKER = 40
 WRITE_OPTION = "syndication_write"
 
 
@@ -82,8 +86,8 @@ def make_engine(settings: Settings) -> Engine:
         connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
     return create_engine(
         url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        pool_size=settings.db_pool_size,  # kept open; bursts open more, closed when returned
+        max_overflow=THREADS_PER_WORKER,
         pool_pre_ping=True,
         connect_args=connect_args,
     )

@@ -86,6 +86,8 @@ class Article(ArticleBase, table=True):
         Index("ix_article_published", "published_at"),
         # Feed tombstones: pieces withdrawn in the last 30 days, found without a scan.
         Index("ix_article_status_withdrawn", "status", "withdrawn_at"),
+        # Related links: our canonical URLs -> the partner's pages (accountability.ledger).
+        Index("ix_article_canonical_url", "canonical_url"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -57,6 +58,21 @@ class BundleOperation(Operation):
         }
 
 
+def cache_headers(answer: BundleAnswer, key_in_url: bool) -> dict[str, str]:
+    """Validators and caching rules, as for feeds: a key in the Authorization header lets a
+    shared cache store the bundle per key but revalidate every time (a revoked key is refused
+    at once); a key in the URL keeps it out of shared caches altogether."""
+    headers = {"ETag": answer.etag}
+    if answer.last_modified is not None:
+        modified = answer.last_modified.replace(microsecond=0)
+        headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+    if key_in_url:
+        headers["Cache-Control"] = "private, no-cache"
+    else:
+        headers |= {"Cache-Control": "public, no-cache", "Vary": "Authorization"}
+    return headers
+
+
 class BundleController(Controller):
     path = "/bundles"
     guards = [partner_guard]
@@ -74,6 +90,7 @@ class BundleController(Controller):
     )
     def get_bundle(
         self,
+        request: Request[Any, Any, Any],
         db: Session,
         now: datetime,
         partner: Partner,
@@ -83,7 +100,7 @@ class BundleController(Controller):
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Response[Any]:
         answer = service.bundle(db, settings, partner, name, now, if_none_match)
-        headers = {"ETag": answer.etag, "Cache-Control": "private, no-cache"}
+        headers = cache_headers(answer, "key" in request.query_params)
         if answer.body is None:
             return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
         if answer.fmt == "zip":

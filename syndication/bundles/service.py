@@ -35,6 +35,17 @@ class BundleAnswer:
     body: bytes | None  # None: the partner's copy is current (304)
     usage: Usage | None  # what to record once the answer is sent
     delivery: Delivery | None = None  # and what the ledger records
+    last_modified: datetime | None = None
+
+
+def last_modified_of(
+    article: Article, partner: Partner, license: License, now: datetime
+) -> datetime:
+    """The latest write the bundle shows, or the embargo's lift if that came later."""
+    moments = [article.updated_at, partner.updated_at, license.updated_at]
+    if article.embargo_until is not None and article.embargo_until <= now:
+        moments.append(article.embargo_until)
+    return max(moments)
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -84,8 +95,9 @@ def bundle(
     media_type, render = RENDERERS[fmt]
     etag = etag_of(fmt, article, partner, license, decision)
     filename = f"{article.slug}-r{article.revision}.{fmt}"
+    modified = last_modified_of(article, partner, license, now)
     if matches(if_none_match, etag):
-        return BundleAnswer(fmt, media_type, etag, filename, None, None)
+        return BundleAnswer(fmt, media_type, etag, filename, None, None, last_modified=modified)
     assert partner.id is not None and article.id is not None
     pages = related_pages(session, partner.id, [r["url"] for r in article.related])
     piece = view_for(settings, partner, article, license, decision, pages)
@@ -100,4 +112,6 @@ def bundle(
         piece.credit_line,
         now,
     )
-    return BundleAnswer(fmt, media_type, etag, filename, render(view), usage, delivery)
+    return BundleAnswer(
+        fmt, media_type, etag, filename, render(view), usage, delivery, last_modified=modified
+    )

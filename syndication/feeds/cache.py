@@ -32,7 +32,7 @@ class Rendered:
     gzip_etag: str  # the gzip representation has its own
     last_modified: datetime
     expires_at: datetime | None  # an embargo lifts, a window closes, a tombstone ages out
-    # Response headers but Cache-Control, encoded once: (identity, gzip).
+    # Response headers but Cache-Control and Vary, encoded once: (identity, gzip).
     encoded: tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...]] = ((), ())
 
     def fresh(self, now: datetime) -> bool:
@@ -46,8 +46,7 @@ def rendered(
     modified = format_datetime(last_modified.replace(microsecond=0), usegmt=True).encode()
 
     def encoded(etag: str, *extra: tuple[bytes, bytes]) -> tuple[tuple[bytes, bytes], ...]:
-        return ((b"etag", etag.encode()), (b"last-modified", modified),
-                (b"vary", b"Authorization, Accept-Encoding"), *extra)  # fmt: skip
+        return ((b"etag", etag.encode()), (b"last-modified", modified), *extra)
 
     return Rendered(
         media_type=media_type,

@@ -56,5 +56,18 @@ def max_age(entry: Rendered, now: datetime) -> int:
     return max(0, min(MAX_AGE_SECONDS, int((entry.expires_at - now).total_seconds())))
 
 
-def cache_control(entry: Rendered, now: datetime) -> bytes:
-    return f"private, max-age={max_age(entry, now)}".encode()
+# A key in the Authorization header: a shared cache (CDN) may store the answer, keyed by that
+# header (Vary), but must revalidate every time (RFC 9111 5.2.2.4), so the origin checks the
+# key on each pull and a revoked key is refused at once; the revalidation is a cheap 304.
+SHARED = ((b"cache-control", b"public, no-cache"), (b"vary", b"Authorization, Accept-Encoding"))
+_URL_VARY = (b"vary", b"Accept-Encoding")
+
+
+def cache_headers(
+    entry: Rendered, now: datetime, key_in_url: bool
+) -> tuple[tuple[bytes, bytes], ...]:
+    """Cache-Control and Vary for a partner's answer. A key in the URL (`?key=`) must never sit
+    in a shared cache, so only the partner's own client may keep it, briefly."""
+    if not key_in_url:
+        return SHARED
+    return ((b"cache-control", f"private, max-age={max_age(entry, now)}".encode()), _URL_VARY)

@@ -25,19 +25,26 @@ from syndication.settings import Settings
 from syndication.usage.service import Usage, record
 
 VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
-USAGE_FLUSH_SECONDS = 1.0
-USAGE_FLUSH_EVENTS = 5000
+# Small, frequent batches: writing a row costs ~7 µs with the GIL held, so one batch of 5,000
+# stalled the event loop for ~35 ms and set every feed's p99 latency (measured with wrk).
+USAGE_FLUSH_SECONDS = 0.1
+USAGE_FLUSH_EVENTS = 500
+PROBE_TIMEOUT_MS = 2000  # the probe blocks its event loop while it waits
 
 
 class CatalogProbe:
-    """Reads the catalog version. On SQLite, one autocommit connection read on the event loop
-    (a few microseconds); elsewhere a pooled connection, called from a worker thread."""
+    """Reads the catalog version on the event loop, over one connection of its own kept out of
+    the pool: on SQLite a few microseconds; on PostgreSQL one prepared-statement round trip in
+    autocommit, bounded by a short statement timeout (a thread hop plus a pool checkout with
+    its pre-ping cost five times as much, and capped a worker at about 1,500 pulls a second).
+    Other backends use a pooled connection from a worker thread."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.inline = engine.dialect.name == "sqlite"
+        self.inline = engine.dialect.name in ("sqlite", "postgresql")
         self._raw: Any = None
         self._cursor: Any = None
+        self.driver: Any = None  # the DB-API connection in use, if any
 
     def read(self) -> int:
         if not self.inline:
@@ -47,8 +54,7 @@ class CatalogProbe:
         for attempt in (1, 2):
             try:
                 if self._raw is None:
-                    self._raw = self.engine.raw_connection()
-                    self._cursor = self._raw.driver_connection.cursor()
+                    self._open()
                 row = self._cursor.execute(VERSION_SQL).fetchone()
                 return int(row[0]) if row else 1
             except Exception:
@@ -57,12 +63,22 @@ class CatalogProbe:
                     raise
         raise AssertionError("unreachable")
 
+    def _open(self) -> None:
+        raw = self.engine.raw_connection()
+        driver: Any = raw.driver_connection
+        if self.engine.dialect.name == "postgresql":
+            raw.detach()  # its own session settings never go back to the pool
+            driver.autocommit = True  # no transaction left open between requests
+            driver.execute(f"SET statement_timeout = {PROBE_TIMEOUT_MS}")
+        self._raw, self.driver = raw, driver
+        self._cursor = driver.cursor()
+
     def close(self) -> None:
         if self._raw is not None:
             try:
                 self._raw.close()
             finally:
-                self._raw = self._cursor = None
+                self._raw = self._cursor = self.driver = None
 
 
 def key_digest(secret: str) -> bytes:
@@ -70,8 +86,9 @@ def key_digest(secret: str) -> bytes:
 
 
 class UsageBuffer:
-    """Feed pulls gathered in memory and written in one insert at most once a second (or every
-    USAGE_FLUSH_EVENTS), from a background task; whatever is left is written at shutdown."""
+    """Feed pulls gathered in memory and written in one insert at most every
+    USAGE_FLUSH_SECONDS (or USAGE_FLUSH_EVENTS), from a background task; whatever is left is
+    written at shutdown."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

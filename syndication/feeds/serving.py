@@ -23,7 +23,7 @@ from syndication.accountability.ledger import Delivery, record_deliveries
 from syndication.db import open_session
 from syndication.errors import Unauthenticated
 from syndication.feeds.cache import Rendered, rendered
-from syndication.feeds.conditional import accepts_gzip, cache_control, not_modified
+from syndication.feeds.conditional import accepts_gzip, cache_headers, not_modified
 from syndication.feeds.query import FeedQuery, parse_query
 from syndication.feeds.render import WRITERS
 from syndication.feeds.runtime import FeedRuntime, key_digest
@@ -117,7 +117,7 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
         tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
     background = BackgroundTasks(tasks) if tasks else None
     gzipped = accepts_gzip(headers.get(b"accept-encoding"))
-    answer = (*entry.encoded[gzipped], (b"cache-control", cache_control(entry, now)))
+    answer = (*entry.encoded[gzipped], *cache_headers(entry, now, "key" in params))
     if not_modified(headers.get(b"if-none-match"), headers.get(b"if-modified-since"), entry):
         return ASGIResponse(
             status_code=HTTP_304_NOT_MODIFIED, encoded_headers=answer, background=background

@@ -19,6 +19,8 @@ class UsageEvent(SQLModel, table=True):
         Index("ix_usage_partner_at", "partner_id", "at"),
         Index("ix_usage_article_at", "article_id", "at"),
         Index("ix_usage_kind_at", "kind", "at"),
+        # A partner's pixel hits among its feed pulls (related links in feeds and bundles).
+        Index("ix_usage_partner_kind_at", "partner_id", "kind", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

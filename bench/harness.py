@@ -1,0 +1,165 @@
+"""What every benchmark shares: the server under test (our app plus two baselines beside it),
+starting it on granian or uvicorn with N workers, driving it with wrk, and timing cold renders.
+
+Ratios are only ever taken between figures from the same server, workers and round.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+from litestar import Litestar, MediaType, get
+
+from syndication.app import create_app
+from syndication.db import make_engine, session_scope
+from syndication.feeds.query import FeedQuery
+from syndication.feeds.serving import fill
+from syndication.partners.models import Partner
+from syndication.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC_FILE = "SYNDICATION_BENCH_STATIC"
+SERVERS = ("granian", "uvicorn")
+
+
+def bench_app() -> Litestar:
+    """Our app, plus (a) a plain-text hello world and (s) our feed's bytes from memory."""
+    static = Path(os.environ[STATIC_FILE]).read_bytes()
+
+    @get("/bench/hello", media_type=MediaType.TEXT, sync_to_thread=False)
+    def hello() -> str:
+        return "Hello, world!"
+
+    @get("/bench/static", media_type="application/atom+xml; charset=utf-8", sync_to_thread=False)
+    def same_bytes() -> bytes:
+        return static
+
+    app = create_app(load_settings())
+    app.register(hello)
+    app.register(same_bytes)
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_command(server: str, workers: int, port: int) -> list[str]:
+    if server == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", "--factory", "bench.harness:bench_app",
+                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+                "--log-level", "warning"]  # fmt: skip
+    return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+            "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port), "--no-log",
+            "bench.harness:bench_app"]  # fmt: skip
+
+
+class Server:
+    """`with Server(...) as base_url:` a bench app on a free loopback port."""
+
+    def __init__(self, server: str, workers: int, database_url: str, static: Path) -> None:
+        self.port = free_port()
+        self.command = server_command(server, workers, self.port)
+        self.env = {**os.environ, "SYNDICATION_DATABASE_URL": database_url,
+                    "SYNDICATION_SECRET_KEY": "bench", "SYNDICATION_BASE_URL": "http://127.0.0.1",
+                    STATIC_FILE: str(static), "PYTHONPATH": str(ROOT)}  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> str:
+        self.process = subprocess.Popen(
+            self.command, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/bench/hello", timeout=1).status_code == 200:
+                    return base
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise SystemExit(f"the server did not start: {' '.join(self.command)}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(timeout=15)
+
+
+@dataclass(frozen=True)
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def tail(self) -> float:
+        return self.p99_ms / self.p50_ms if self.p50_ms else float("inf")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _latency(out: str, percentile: str) -> float:
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if not match:
+        raise SystemExit(f"no {percentile}% latency in wrk's output:\n{out}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def wrk(url: str, seconds: float, headers: dict[str, str], connections: int = 16) -> Run:
+    """One wrk run over loopback; any error or non-2xx/3xx answer ends the benchmark."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
+    if "Non-2xx" in out.stdout or "Socket errors" in out.stdout:
+        raise SystemExit(f"errors during the run of {url}:\n{out.stdout}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
+    if not match:
+        raise SystemExit(out.stdout + out.stderr)
+    return Run(float(match.group(1)), _latency(out.stdout, "50"), _latency(out.stdout, "99"))
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is required: sudo apt-get install -y wrk (make bench does it)")
+
+
+def cold_render(settings: Settings, slug: str, runs: int) -> tuple[float, float, bytes]:
+    """Median wall and CPU milliseconds of `fill` (query, decide, render, gzip) from scratch,
+    for the partner `slug`'s first Atom page; and the bytes it renders."""
+    engine = make_engine(settings)
+    state = SimpleNamespace(engine=engine, settings=settings, clock=lambda: datetime.now(UTC))
+    with session_scope(engine, write=False) as session:
+        partner = session.query(Partner).filter_by(slug=slug).one()
+    fill(state, partner, "atom", FeedQuery())  # imports, compiled templates, page cache
+    wall, cpu, body = [], [], b""
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        entry, _ = fill(state, partner, "atom", FeedQuery())
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        body = entry.body
+    engine.dispose()
+    return statistics.median(wall), statistics.median(cpu), body

@@ -1,0 +1,175 @@
+"""`make bench`: every figure of docs/performance.md, measured in one run on this machine.
+
+    .venv/bin/python bench/run.py [--seconds 3] [--rounds 3] [--postgres URL] [--out FILE]
+
+Per backend (SQLite, and PostgreSQL when reachable): one database seeded once with bulk
+inserts (10 licenses, 1,000 partners, pieces grown 1k -> 10k -> 100k, a cold render timed at
+each size), then granian with 1 and 2 workers, driven by wrk over loopback for
+  (a) Litestar plain-text hello world      (s) our feed's bytes from memory, no auth, no database
+  (b) our cached partner feed              (c) our 304
+  (e) a bundle (.zip, rendered per request; usage and ledger written after the answer)
+and (d) the cold render of a 50-item feed, in process. Then granian against uvicorn
+(uvloop + httptools) on (a), (b), (c). Ratios are taken within a round, medians reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import report
+from bench.harness import SERVERS, Run, Server, cold_render, ensure_wrk, wrk
+from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
+from syndication import migrate
+from syndication.db import make_engine
+from syndication.settings import Settings
+
+SIZES = (1_000, 10_000, 100_000)
+PARTNERS, LICENSES = 1_000, 10
+BUNDLE = "/bundles/piece-0.zip"  # the newest piece; partner-0 holds its license
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    key: str = ""
+    growth: dict[int, tuple[float, float]] = field(default_factory=dict)  # size -> wall, cpu ms
+    feed_bytes: int = 0
+    loads: dict[int, list[dict[str, Run]]] = field(default_factory=dict)  # workers -> rounds
+
+
+def postgres_url(admin_url: str) -> str | None:
+    """A fresh `syndication_bench` database on the server at `admin_url`, or None."""
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "syndication_bench" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "syndication_bench"'))
+        admin.dispose()
+    except Exception as error:
+        print(f"PostgreSQL skipped: {error.__class__.__name__}: {error}".splitlines()[0])
+        return None
+    url = make_url(admin_url).set(database="syndication_bench")
+    return url.render_as_string(hide_password=False)
+
+
+def drop_postgres(admin_url: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "syndication_bench" WITH (FORCE)'))
+    admin.dispose()
+
+
+def prepare(backend: Backend, static: Path) -> None:
+    """Migrate, seed, grow the catalog and time a cold render at each size."""
+    settings = Settings(database_url=backend.url, base_url="http://127.0.0.1", secret_key="bench")
+    migrate.upgrade(settings)
+    engine, now = make_engine(settings), utc_now()
+    backend.key = seed_parties(engine, PARTNERS, LICENSES, now)
+    for size in SIZES:
+        started = time.perf_counter()
+        grow(engine, size, LICENSES, now)
+        wall, cpu, body = cold_render(settings, BENCH_PARTNER, runs=15)
+        backend.growth[size] = (wall, cpu)
+        print(f"{backend.name}: {size:>7,} pieces (+{time.perf_counter() - started:.0f} s); "
+              f"(d) cold render {wall:.2f} ms wall, {cpu:.2f} ms CPU")  # fmt: skip
+    engine.dispose()
+    static.write_bytes(body)
+    backend.feed_bytes = len(body)
+
+
+def targets(base: str, key: str) -> dict[str, tuple[str, dict[str, str]]]:
+    auth = {"Authorization": f"Bearer {key}", "Accept-Encoding": "identity"}
+    warm = httpx.get(f"{base}/feeds/atom.xml", headers=auth, timeout=30)
+    bundle = httpx.get(f"{base}{BUNDLE}", headers=auth, timeout=30)
+    assert warm.status_code == 200 and bundle.status_code == 200, (warm.text, bundle.text)
+    return {
+        "a": (f"{base}/bench/hello", {}),
+        "s": (f"{base}/bench/static", {}),
+        "b": (f"{base}/feeds/atom.xml", auth),
+        "c": (f"{base}/feeds/atom.xml", {**auth, "If-None-Match": warm.headers["etag"]}),
+        "e": (f"{base}{BUNDLE}", auth),
+    }
+
+
+def load(backend: Backend, static: Path, workers: int, args: argparse.Namespace) -> None:
+    with Server("granian", workers, backend.url, static) as base:
+        runs = targets(base, backend.key)
+        rounds = backend.loads.setdefault(workers, [])
+        for _ in range(args.rounds):
+            got = {name: wrk(url, args.seconds, headers) for name, (url, headers) in runs.items()}
+            rounds.append(got)
+            print(f"{backend.name}, {workers} worker(s): "
+                  + ", ".join(f"({k}) {v.rps:,.0f}" for k, v in got.items())
+                  + f"; (b)/(s) {got['b'].rps / got['s'].rps:.2f}"
+                  f", (c)/(a) {got['c'].rps / got['a'].rps:.2f}")  # fmt: skip
+
+
+def compare_servers(backend: Backend, static: Path, args: argparse.Namespace) -> dict:
+    """Each server in turn, once per round, so both see the same share of the host's load."""
+    found: dict[str, list[dict[str, Run]]] = {name: [] for name in SERVERS}
+    for _ in range(args.rounds):
+        for name in SERVERS:
+            with Server(name, 1, backend.url, static) as base:
+                runs = {k: v for k, v in targets(base, backend.key).items() if k in "abc"}
+                got = {k: wrk(url, args.seconds, headers) for k, (url, headers) in runs.items()}
+                found[name].append(got)
+                print(f"{name}: " + ", ".join(f"({k}) {v.rps:,.0f}" for k, v in got.items()))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", default=os.environ.get("SYNDICATION_BENCH_POSTGRES_URL",
+                                                             DEFAULT_POSTGRES))  # fmt: skip
+    parser.add_argument("--out", default="docs/performance.md")
+    args = parser.parse_args()
+    ensure_wrk()
+    # Stopped from outside: still stop the servers and drop the databases (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="syndication-bench-"))
+    backends = [Backend("SQLite", f"sqlite:///{work / 'bench.db'}")]
+    pg = postgres_url(args.postgres)
+    if pg:
+        backends.append(Backend("PostgreSQL", pg))
+    servers: dict = {}
+    try:
+        for backend in backends:
+            static = work / f"static-{backend.name}.xml"
+            prepare(backend, static)
+            for workers in (1, 2):
+                load(backend, static, workers, args)
+            if backend is backends[0]:
+                servers = compare_servers(backend, static, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if pg:
+            drop_postgres(args.postgres)
+    elapsed = time.monotonic() - started
+    text_ = report.markdown(backends, servers, args, load_before, os.getloadavg(), elapsed)
+    Path(args.out).write_text(text_)
+    print(text_)
+    print(f"written to {args.out} in {elapsed / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The per-request catalog-version read: sees every commit at once, holds no transaction open
+on PostgreSQL, and survives its connection being dropped."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from syndication import catalog
+from syndication.db import session_scope
+from syndication.feeds.runtime import CatalogProbe
+
+
+def test_probe_sees_each_commit_at_once(engine: Engine) -> None:
+    probe = CatalogProbe(engine)
+    try:
+        first = probe.read()
+        with session_scope(engine) as session:
+            catalog.bump(session)
+        assert probe.read() == first + 1
+    finally:
+        probe.close()
+
+
+def test_postgres_probe_is_idle_between_reads_and_reconnects(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's probe is a file handle")
+    probe = CatalogProbe(engine)
+    try:
+        version = probe.read()
+        pid = probe.driver.info.backend_pid
+        with engine.connect() as conn:
+            state = conn.execute(
+                text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar_one()
+            assert state == "idle"  # autocommit: no snapshot or lock kept between requests
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert probe.read() == version  # one retry on a fresh connection
+        assert probe.driver.info.backend_pid != pid
+    finally:
+        probe.close()

@@ -1,0 +1,124 @@
+"""The feed queries (listing, tombstones, the partner's related pages) use their indexes,
+checked with the database's own planner after ANALYZE on a catalog large enough that a
+sequential scan would be the planner's choice if no index fitted."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Engine
+
+from syndication.accountability.models import DeliveryRecord
+from syndication.articles.models import Article
+from syndication.db import session_scope
+from syndication.feeds.query import FeedQuery
+from syndication.feeds.service import build_feed
+from syndication.licensing.models import License
+from syndication.partners.models import Partner, PartnerLicense
+from syndication.settings import Settings
+from syndication.usage.models import UsageEvent
+
+PIECES, LICENSES = 20_000, 10
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
+def _license(n: int) -> str:
+    """The partner's license (lic-3) covers one piece in fifty, like a niche desk's."""
+    return "lic-3" if n % 50 == 3 else f"lic-{(n % LICENSES) or 1}".replace("lic-3", "lic-4")
+
+
+def _seed(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(License), [
+            {"code": f"lic-{n}", "name": f"License {n}", "url": "https://news.example.org/l",
+             "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
+             "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
+             "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
+             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}
+            for n in range(LICENSES)
+        ])  # fmt: skip
+        conn.execute(insert(Partner), [
+            {"slug": slug, "name": slug, "audience": 1_000, "sees_embargoed": False,
+             "active": True, "created_at": NOW, "updated_at": NOW}
+            for slug in ("gazette", "courier")
+        ])  # fmt: skip
+        ids = dict(conn.execute(text("SELECT slug, id FROM partner")).all())  # type: ignore[arg-type]
+        partner, other = ids["gazette"], ids["courier"]
+        conn.execute(insert(PartnerLicense), [{"partner_id": partner, "license": "lic-3"}])
+        conn.execute(insert(Article), [
+            {"slug": f"p-{n}", "headline": f"H {n}", "summary": "", "body_html": "<p>b</p>",
+             "byline": "", "section": f"s{n % 7}", "tags": [], "copyright_holder": "H",
+             "canonical_url": f"https://news.example.org/{n}", "license": _license(n),
+             "published_at": NOW - timedelta(minutes=n), "source_credits": [],
+             "related": [{"title": "R", "url": f"https://news.example.org/{n + 1}"}],
+             "images": [], "corrections": [], "created_at": NOW, "updated_at": NOW,
+             "status": "withdrawn" if n % 500 == 3 else "published",
+             "withdrawn_at": NOW - timedelta(days=n % 60) if n % 500 == 3 else None}
+            for n in range(PIECES)
+        ])  # fmt: skip
+        # The partner holds what it was sent (ledger) and downloaded bundles of it many times
+        # (usage per piece), with a few pixel hits: the related-links query's haystack.
+        conn.execute(insert(DeliveryRecord), [
+            {"partner_id": partner, "article_id": n, "revision": 1, "html_sha256": "0" * 64,
+             "license_code": "lic-3", "credit_line": "By H.", "delivered_at": NOW}
+            for n in range(4, PIECES, 50)
+        ])  # fmt: skip
+        conn.execute(insert(UsageEvent), [
+            {"kind": "bundle_download" if n % 100 else "pixel_hit", "partner_id": partner,
+             "article_id": 4 + 50 * (n % 20), "format": "zip",
+             "page": None if n % 100 else f"https://gazette.example/{n}",
+             "at": NOW - timedelta(seconds=n)}
+            for n in range(PIECES)
+        ] + [  # another partner's readers, on the same pieces
+            {"kind": "pixel_hit", "partner_id": other, "article_id": 4 + 50 * (n % 20),
+             "format": None, "page": f"https://courier.example/{n}", "at": NOW}
+            for n in range(PIECES)
+        ])  # fmt: skip
+        conn.execute(text("ANALYZE"))
+
+
+def _article_queries(engine: Engine, settings: Settings) -> list[tuple[str, object]]:
+    """Every statement a feed render sends that reads `article`, with its parameters."""
+    seen: list[tuple[str, object]] = []
+
+    def capture(_c, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if re.search(r"\bFROM (article|usage_event)\b", statement):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with session_scope(engine, write=False) as session:
+            partner = session.query(Partner).filter_by(slug="gazette").one()
+            built = build_feed(session, settings, partner, "atom", FeedQuery(), NOW)
+            assert len(built.view.items) == 50 and built.view.tombstones
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+def _plan(engine: Engine, statement: str, parameters: object) -> str:
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(explain + statement, parameters).all()  # type: ignore[arg-type]
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_feed_queries_use_the_article_indexes(engine: Engine, settings: Settings) -> None:
+    _seed(engine)
+    queries = _article_queries(engine, settings)
+    plans = {statement: _plan(engine, statement, params) for statement, params in queries}
+    listing = [p for s, p in plans.items() if "status = " in s and "withdrawn_at >" not in s]
+    stones = [p for s, p in plans.items() if "withdrawn_at >" in s]
+    related = [p for s, p in plans.items() if "FROM usage_event" in s]
+    assert listing and stones and related, list(plans)
+    for plan in related:  # a partner's pixel hits, never every pull or download there is
+        assert not re.search(r"Seq Scan on (article|usage_event)", plan), plan
+        assert not re.search(r"SCAN (article|usage_event)\b(?! USING)", plan), plan
+    if engine.dialect.name == "postgresql":
+        assert any("ix_article_license_published" in p for p in listing), listing
+        assert all("ix_article_status_withdrawn" in p for p in stones), stones
+    else:
+        assert any("USING INDEX ix_article_license_" in p for p in listing), listing
+        assert all("USING INDEX ix_article_" in p for p in stones), stones
