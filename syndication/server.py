@@ -1,4 +1,5 @@
-"""Run the app on an ASGI server; granian by default (measured faster here, see docs)."""
+"""Run the app on an ASGI server: granian by default (bench/run.py compares it with uvicorn +
+uvloop + httptools on our partner paths; the figures are in docs/performance.md)."""
 
 from __future__ import annotations
 
