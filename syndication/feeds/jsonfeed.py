@@ -6,7 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from syndication.feeds.view import FeedItem, FeedView, Tombstone, display_title, rights_text
+from syndication.feeds.view import (
+    FeedItem,
+    FeedView,
+    Tombstone,
+    categories,
+    display_title,
+    rights_text,
+)
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -25,7 +32,7 @@ def _item(item: FeedItem) -> dict[str, Any]:
         "date_published": _iso(piece.published_at),
         "date_modified": _iso(item.updated),
         "authors": [{"name": piece.byline or piece.copyright_holder}],
-        "tags": [piece.section, *piece.tags],
+        "tags": categories(piece),
         "_rights": {
             "status": "published",
             "license": piece.license_code,

@@ -10,7 +10,7 @@ from feedgen.feed import FeedGenerator
 from syndication.feeds.ext import atomlinks, mediarss, tombstones
 from syndication.feeds.ext.atomlinks import AtomLink
 from syndication.feeds.jsonfeed import render_json
-from syndication.feeds.view import FeedItem, FeedView, display_title, rights_text
+from syndication.feeds.view import FeedItem, FeedView, categories, display_title, rights_text
 
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
@@ -62,7 +62,7 @@ def _entry(fg: FeedGenerator, item: FeedItem, *, rss: bool) -> FeedEntry:
             fe.summary(piece.summary)
         fe.author(name=piece.byline or piece.copyright_holder)
         fe.rights(rights_text(piece))
-    fe.category([{"term": term} for term in (piece.section, *piece.tags)])
+    fe.category([{"term": term} for term in categories(piece)])
     links = [
         AtomLink(piece.canonical_url, "alternate", HTML_TYPE),
         AtomLink(piece.license_url, "license", HTML_TYPE, piece.license_name),

@@ -119,3 +119,8 @@ def display_title(piece: Republication) -> str:
     if piece.embargoed_until is None:
         return piece.headline
     return f"EMBARGOED until {piece.embargoed_until:%d %b %Y %H:%M} UTC: {piece.headline}"
+
+
+def categories(piece: Republication) -> list[str]:
+    """The section, then the tags, each once (a tag often repeats the section)."""
+    return list(dict.fromkeys((piece.section, *piece.tags)))

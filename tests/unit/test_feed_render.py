@@ -118,3 +118,12 @@ def test_writers_are_chosen_from_an_explicit_dict(fmt: str, media: str) -> None:
     media_type, write = WRITERS[fmt]
     assert media_type.startswith(media)
     assert write(view(piece())) == write(view(piece()))  # pure and deterministic
+
+
+def test_a_tag_repeating_the_section_is_one_category() -> None:
+    from types import SimpleNamespace
+
+    from syndication.feeds.view import categories
+
+    piece = SimpleNamespace(section="politics", tags=("politics", "local", "local"))
+    assert categories(piece) == ["politics", "local"]  # type: ignore[arg-type]
