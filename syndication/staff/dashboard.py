@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from syndication.articles.models import Article
 from syndication.staff import usage_read
 from syndication.staff.charts import Chart, grid
-from syndication.staff.usage_read import KINDS, PageSeen, Pull
+from syndication.staff.usage_read import Pull
+from syndication.usage import reports
+from syndication.usage.reports import KINDS, PageSeen
 
 CHART_DAYS = 14
 KIND_NAMES = {"feed_pull": "feed pulls", "bundle_download": "bundle downloads",
@@ -58,9 +60,9 @@ def build(session: Session, now: datetime) -> Dashboard:
         names,
         ((c.slug, KIND_NAMES[c.kind], c.count) for c in pieces),
     )
-    pages: dict[str, list[PageSeen]] = {}
-    for seen in usage_read.pages_seen(session, since, slugs):
-        pages.setdefault(seen.slug, []).append(seen)
+    only_pixels = reports.UsageFilter(kind="pixel_hit", since=since)
+    seen_on = reports.pages_seen(session, only_pixels, pieces=slugs) if slugs else []
+    pages = {seen.piece: seen.pages for seen in seen_on}
     return Dashboard(
         now=now,
         since=since,

@@ -14,8 +14,6 @@ from syndication.articles.models import Article
 from syndication.partners.models import Partner
 from syndication.usage.models import UsageEvent
 
-KINDS = ("feed_pull", "bundle_download", "pixel_hit")
-
 
 @dataclass(frozen=True)
 class DayCount:
@@ -36,13 +34,6 @@ class PieceCount:
     slug: str
     headline: str
     kind: str
-    count: int
-
-
-@dataclass(frozen=True)
-class PageSeen:
-    slug: str
-    page: str
     count: int
 
 
@@ -111,24 +102,6 @@ def per_piece(session: Session, since: datetime, limit: int = 10) -> list[PieceC
         .order_by(top.c.total.desc(), col(Article.slug))
     )
     return [PieceCount(slug, headline, kind, n) for slug, headline, kind, n, _ in rows]
-
-
-def pages_seen(session: Session, since: datetime, slugs: list[str]) -> list[PageSeen]:
-    if not slugs:
-        return []
-    rows = session.execute(
-        select(col(Article.slug), col(UsageEvent.page), func.count())
-        .join(Article, col(Article.id) == col(UsageEvent.article_id))
-        .where(
-            col(UsageEvent.at) >= since,
-            col(UsageEvent.kind) == "pixel_hit",
-            col(UsageEvent.page).is_not(None),
-            col(Article.slug).in_(slugs),
-        )
-        .group_by(col(Article.slug), col(UsageEvent.page))
-        .order_by(col(Article.slug), func.count().desc())
-    )
-    return [PageSeen(slug, page or "", n) for slug, page, n in rows]
 
 
 def latest_pulls(session: Session, limit: int = 10) -> list[Pull]:

@@ -7,6 +7,7 @@ parameter; the queries return frozen dataclasses, not rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -177,12 +178,20 @@ def totals(session: Session, f: UsageFilter) -> Totals:
     )
 
 
-def pages_seen(session: Session, f: UsageFilter, limit: int = MAX_PAGES) -> list[PieceSeen]:
-    """Where each piece was seen, from the Referer of its pixel hits; at most `limit` pages."""
+def pages_seen(
+    session: Session,
+    f: UsageFilter,
+    limit: int = MAX_PAGES,
+    pieces: Sequence[str] | None = None,
+) -> list[PieceSeen]:
+    """Where each piece (of `pieces`, when given) was seen, from the Referer of its pixel
+    hits; at most `limit` pages."""
     n = func.count(UsageEvent.id)  # type: ignore[arg-type]
+    query = _joined(Article.slug, UsageEvent.page, Partner.slug, n, func.max(UsageEvent.at))
+    if pieces is not None:
+        query = query.where(Article.slug.in_(pieces))  # type: ignore[attr-defined]
     rows = session.execute(
-        _joined(Article.slug, UsageEvent.page, Partner.slug, n, func.max(UsageEvent.at))
-        .where(_where(f), UsageEvent.page.is_not(None), Article.slug.is_not(None))  # type: ignore[union-attr,attr-defined]
+        query.where(_where(f), UsageEvent.page.is_not(None), Article.slug.is_not(None))  # type: ignore[union-attr,attr-defined]
         .group_by(Article.slug, UsageEvent.page, Partner.slug)
         .order_by(Article.slug, n.desc(), UsageEvent.page)
         .limit(limit)
