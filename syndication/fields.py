@@ -10,14 +10,14 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
 # Characters XML 1.0 forbids (and that no feed reader survives); stripped from every text field.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$")
 # No controls either: a NUL in an address cannot be stored by PostgreSQL.
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 def strip_xml_invalid(value: str) -> str:
-    return _XML_INVALID.sub("", value)
+    return XML_INVALID.sub("", value)
 
 
 def _clean_text(value: object) -> object:

@@ -14,7 +14,8 @@ from syndication.accountability.ledger import Delivery, related_pages, sha256_of
 from syndication.articles.models import Article
 from syndication.feeds.listing import Page, Withdrawal, last_closure, scan_page, tombstones
 from syndication.feeds.query import Cursor, FeedQuery
-from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed, xml_safe
+from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
+from syndication.fields import strip_xml_invalid
 from syndication.licensing.entitlement import available_from
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
@@ -78,11 +79,11 @@ def _tombstone(settings: Settings, gone: Withdrawal) -> Tombstone:
     return Tombstone(
         ref=tag_uri(settings.authority, article),
         when=article.withdrawn_at,
-        reason=xml_safe(article.withdrawal_reason or "withdrawn"),
-        headline=xml_safe(article.headline),
+        reason=strip_xml_invalid(article.withdrawal_reason or "withdrawn"),
+        headline=strip_xml_invalid(article.headline),
         canonical_url=article.canonical_url,
         license_code=lic.code,
-        license_name=xml_safe(lic.name),
+        license_name=strip_xml_invalid(lic.name),
         license_url=lic.url,
     )
 
@@ -135,12 +136,12 @@ def build_feed(
     )
     closure = last_closure(session, lics, now)
     view = FeedView(
-        title=xml_safe(f"Syndicated pieces for {partner.name}"),
+        title=strip_xml_invalid(f"Syndicated pieces for {partner.name}"),
         subtitle="Pieces licensed to this partner, with credit lines in place, ready to republish.",
         feed_id=feed_id(settings, partner),
         home_url=settings.absolute("/"),
-        partner_name=xml_safe(partner.name),
-        rights=xml_safe(
+        partner_name=strip_xml_invalid(partner.name),
+        rights=strip_xml_invalid(
             "Each piece carries its own license and credit line; republish only under those terms."
         ),
         updated=updated,

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from syndication.fields import XML_INVALID
 from syndication.republish.view import Republication
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 T = TypeVar("T")
-
-
-def xml_safe(text: str) -> str:
-    return _XML_INVALID.sub("", text)
 
 
 def scrubbed(value: T) -> T:
@@ -40,7 +35,7 @@ def _scrub(value: Any) -> Any:
     Written for speed: a feed scrubs 50 pieces on every cold render."""
     kind = type(value)
     if kind is str:
-        return _XML_INVALID.sub("", value) if _XML_INVALID.search(value) else value
+        return XML_INVALID.sub("", value) if XML_INVALID.search(value) else value
     if kind is tuple:
         out: list[Any] | None = None
         for i, item in enumerate(value):
