@@ -24,6 +24,7 @@ from syndication.partners.service import authenticate as authenticate_partner
 from syndication.ratelimit import AuthThrottle
 from syndication.staff.accounts import authenticate_token
 from syndication.staff.models import StaffUser
+from syndication.tokens import bearer_token
 
 Clock = Callable[[], datetime]
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,9 +44,7 @@ def provide_now(state: State) -> datetime:
 
 
 def bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    header = connection.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    return bearer_token(connection.headers.get("authorization", ""))
 
 
 def _with_session(engine: Engine, write: bool, fn: Callable[[Session], Any]) -> Any:

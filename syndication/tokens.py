@@ -43,6 +43,12 @@ def new_secret(kind: str) -> NewSecret:
     return NewSecret(value=value, prefix=prefix, digest=digest(value))
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The credential of an `Authorization: Bearer <secret>` header value, if that is what it is."""
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
 def prefix_of(value: str, kind: str) -> str | None:
     parts = value.split("_", 2)
     if len(parts) != 3 or parts[0] != kind or len(parts[1]) != 12 or len(value) > 200:

@@ -31,6 +31,7 @@ from syndication.feeds.service import build_feed
 from syndication.partners.models import Partner
 from syndication.partners.service import authenticate
 from syndication.ratelimit import AuthThrottle
+from syndication.tokens import bearer_token
 from syndication.usage.service import Usage
 
 _WANTED = {b"authorization", b"if-none-match", b"if-modified-since", b"accept-encoding"}
@@ -41,10 +42,7 @@ def _headers(scope: Any) -> dict[bytes, str]:
 
 
 def _secret(headers: dict[bytes, str], params: dict[str, str]) -> str | None:
-    scheme, _, value = headers.get(b"authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return params.get("key") or None
+    return bearer_token(headers.get(b"authorization", "")) or params.get("key") or None
 
 
 def _authenticate(feeds: FeedRuntime, secret: str) -> Partner:
