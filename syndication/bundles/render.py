@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from syndication.bundles.view import FORMAT_VERSION, BundleView, LicenseTerms
-from syndication.republish.render import environment, render_fragment
+from syndication.republish.render import environment
 from syndication.republish.view import Republication
 
 MANIFEST = "manifest.json"
@@ -77,7 +77,7 @@ def terms_in_brief(view: BundleView) -> str:
 
 
 def render_html(view: BundleView) -> str:
-    return render_fragment(view.piece)
+    return view.html
 
 
 def render_head(view: BundleView) -> str:

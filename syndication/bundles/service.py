@@ -21,7 +21,6 @@ from syndication.licensing.entitlement import Decision
 from syndication.licensing.models import License
 from syndication.partners.models import Partner
 from syndication.republish.access import load_for_partner, view_for
-from syndication.republish.render import render_fragment
 from syndication.settings import Settings
 from syndication.usage.service import Usage
 
@@ -107,7 +106,7 @@ def bundle(
         partner.id,
         article.id,
         piece.revision,
-        sha256_of(render_fragment(piece)),
+        sha256_of(view.html),
         license.code,
         piece.credit_line,
         now,

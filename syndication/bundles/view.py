@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from syndication.republish.render import render_fragment
 from syndication.republish.view import Republication
 
 # Bumped when the bundle's files or their layout change, so caches and partners can tell.
@@ -34,6 +35,7 @@ class BundleView:
     license: LicenseTerms
     first_created: datetime  # when the piece was registered here (ninjs firstcreated)
     withdrawn: bool  # ninjs pubstatus: canceled
+    html: str  # the shared republishable fragment, rendered once per bundle
 
     @property
     def revision_time(self) -> datetime:
@@ -98,4 +100,5 @@ def build_bundle(piece: Republication, article: _Article, license: _License) -> 
         license=license_terms(license),
         first_created=article.created_at,
         withdrawn=article.status == "withdrawn",
+        html=render_fragment(piece),
     )
