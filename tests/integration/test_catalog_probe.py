@@ -3,6 +3,8 @@ on PostgreSQL, and survives its connection being dropped."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -40,3 +42,40 @@ def test_postgres_probe_is_idle_between_reads_and_reconnects(engine: Engine) -> 
         assert probe.driver.info.backend_pid != pid
     finally:
         probe.close()
+
+
+def test_the_request_path_read_sees_each_commit_at_once(engine: Engine) -> None:
+    async def scenario() -> None:
+        probe = CatalogProbe(engine)
+        try:
+            first = await probe.version()
+            with session_scope(engine) as session:
+                catalog.bump(session)
+            assert await probe.version() == first + 1
+        finally:
+            probe.close()
+
+    asyncio.run(scenario())
+
+
+def test_postgres_request_path_read_survives_a_dropped_connection(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's probe is a file handle")
+
+    async def scenario() -> None:
+        probe = CatalogProbe(engine)
+        try:
+            version = await probe.version()
+            pid = probe._async.info.backend_pid
+            with engine.connect() as conn:
+                state = conn.execute(
+                    text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                ).scalar_one()
+                assert state == "idle"  # autocommit: no snapshot kept between requests
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            assert await probe.version() == version  # one retry on a fresh connection
+            assert probe._async.info.backend_pid != pid
+        finally:
+            probe.close()
+
+    asyncio.run(scenario())

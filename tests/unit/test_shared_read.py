@@ -1,0 +1,88 @@
+"""SharedRead: concurrent requests share one catalog-version read, but never one that began
+before they arrived (it could miss a commit made just before them)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from syndication.feeds.runtime import SharedRead
+
+
+class Source:
+    """A fetch that counts its calls and waits for the test to let each one finish."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.gate = asyncio.Event()
+        self.fail_next = False
+
+    async def fetch(self) -> int:
+        self.started += 1
+        number = self.started
+        await self.gate.wait()
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("connection lost")
+        return number
+
+
+def test_a_request_never_takes_a_read_that_began_before_it() -> None:
+    async def scenario() -> None:
+        source = Source()
+        shared = SharedRead(source.fetch)
+        first = asyncio.create_task(shared.read())
+        await asyncio.sleep(0)  # read 1 is now in flight
+        await asyncio.sleep(0)
+        assert source.started == 1
+        later = [asyncio.create_task(shared.read()) for _ in range(5)]
+        await asyncio.sleep(0)
+        source.gate.set()
+        assert await first == 1
+        assert await asyncio.gather(*later) == [2] * 5  # one more read, shared by all five
+        assert source.started == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_lone_request_costs_one_read() -> None:
+    async def scenario() -> None:
+        source = Source()
+        source.gate.set()
+        shared = SharedRead(source.fetch)
+        assert [await shared.read() for _ in range(3)] == [1, 2, 3]
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_read_reaches_its_waiters_and_the_next_read_retries() -> None:
+    async def scenario() -> None:
+        source = Source()
+        source.fail_next = True
+        shared = SharedRead(source.fetch)
+        waiting = [asyncio.create_task(shared.read()) for _ in range(3)]
+        await asyncio.sleep(0)
+        source.gate.set()
+        results = await asyncio.gather(*waiting, return_exceptions=True)
+        assert isinstance(results[0], RuntimeError)
+        assert results[1:] == [2, 2]  # they arrived during read 1, so read 2 answers them
+        assert await shared.read() == 3
+
+    asyncio.run(scenario())
+
+
+def test_a_cancelled_request_leaves_the_others_their_answer() -> None:
+    async def scenario() -> None:
+        source = Source()
+        shared = SharedRead(source.fetch)
+        leaving = asyncio.create_task(shared.read())
+        staying = asyncio.create_task(shared.read())
+        await asyncio.sleep(0)
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        source.gate.set()
+        assert await staying == 2
+
+    asyncio.run(scenario())
