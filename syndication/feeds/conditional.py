@@ -28,8 +28,9 @@ def _quality(text: str) -> float:
         return 0.0
 
 
-def _tags(header: str) -> set[str]:
-    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+@lru_cache(maxsize=1024)  # a client sends the same If-None-Match on every poll
+def _tags(header: str) -> frozenset[str]:
+    return frozenset(t.strip().removeprefix("W/") for t in header.split(",") if t.strip())
 
 
 def not_modified(if_none_match: str | None, if_modified_since: str | None, entry: Rendered) -> bool:
@@ -37,7 +38,7 @@ def not_modified(if_none_match: str | None, if_modified_since: str | None, entry
     otherwise If-Modified-Since against the entry's Last-Modified, to the second."""
     if if_none_match is not None:
         tags = _tags(if_none_match)
-        return "*" in tags or bool(tags & {entry.etag, entry.gzip_etag})
+        return "*" in tags or entry.etag in tags or entry.gzip_etag in tags
     if if_modified_since:
         try:
             since = parsedate_to_datetime(if_modified_since)

@@ -95,6 +95,7 @@ class CatalogProbe:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.inline = self.dialect == "sqlite"  # `read` may run on the event loop
         self._raw: Any = None
         self._cursor: Any = None
         self.driver: Any = None  # the DB-API connection of `read`, if any
