@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from syndication.republish.view import Republication
 
@@ -26,5 +26,11 @@ def environment() -> Environment:
     return env
 
 
+@lru_cache(maxsize=1)
+def _fragment() -> Template:
+    # Looked up once: get_template stats the file on every call (a feed renders 50 fragments).
+    return environment().get_template("fragments/republish.html")
+
+
 def render_fragment(view: Republication) -> str:
-    return environment().get_template("fragments/republish.html").render(piece=view)
+    return _fragment().render(piece=view)
