@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,10 +52,11 @@ def _items(
     assert partner.id is not None
     ids = [ident for ident, _, _ in page.rows]
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
-    # 50 wide rows was a fifth of a cold render.
+    # 50 wide rows was a fifth of a cold render. Each row becomes a namespace: a Row's
+    # attribute lookup costs ~0.4 us, and building a piece reads ~25 of them.
     table = Article.__table__  # type: ignore[attr-defined]
     columns = select(*table.columns).where(col(Article.id).in_(ids))
-    articles = {row.id: row for row in session.execute(columns)}
+    articles = {row.id: SimpleNamespace(**row._mapping) for row in session.execute(columns)}
     urls = {link["url"] for row in articles.values() for link in row.related}
     pages = related_pages(session, partner.id, urls) if urls else {}
     items, visible_since, deliveries = [], [], []
