@@ -25,7 +25,10 @@ def is_xml_clean(value: str) -> bool:
     bodies per render) 29 memchr scans are ~15x faster than the regex's scan."""
     if not value.isascii():
         return XML_INVALID.search(value) is None
-    return not any(c in value for c in _ASCII_INVALID)
+    for c in _ASCII_INVALID:  # noqa: SIM110 (a generator step costs as much as a scan)
+        if c in value:
+            return False
+    return True
 
 
 def strip_xml_invalid(value: str) -> str:
