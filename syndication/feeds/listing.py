@@ -89,9 +89,13 @@ def scan_page(
     found: list[tuple[int, datetime, Decision]] = []
     changes_at: datetime | None = None
     batch = query.limit + 1
+    # Core execution on the session's connection: these are plain column rows, and the ORM
+    # execution path (autoflush, ORM loading) cost more than the SQL itself.
+    connection = session.connection()
     while len(found) <= query.limit:
         clauses = [*where, _position(position)] if position else where
-        rows = session.execute(select(*_FACTS).where(*clauses).order_by(*order).limit(batch)).all()
+        statement = select(*_FACTS).where(*clauses).order_by(*order).limit(batch)
+        rows = connection.execute(statement).all()
         for row in rows:
             decision = decide(partner, granted, row, licenses[row.license], now)
             changes_at = _earliest(changes_at, decision.changes_at)
@@ -147,12 +151,16 @@ def tombstones(
         where.append(col(Article.section) == query.section)
     if query.since is not None:
         where.append(col(Article.withdrawn_at) >= query.since)
-    articles = session.execute(
-        select(*_TOMBSTONE_FACTS)
-        .where(*where)
-        .order_by(col(Article.withdrawn_at).desc(), col(Article.id).desc())
-        .limit(MAX_TOMBSTONES)
-    ).all()
+    articles = (
+        session.connection()
+        .execute(  # Core rows, as in scan_page
+            select(*_TOMBSTONE_FACTS)
+            .where(*where)
+            .order_by(col(Article.withdrawn_at).desc(), col(Article.id).desc())
+            .limit(MAX_TOMBSTONES)
+        )
+        .all()
+    )
     kept = [
         Withdrawal(a, licenses[a.license])
         for a in articles

@@ -18,11 +18,16 @@ HTML_TYPE = "text/html"
 
 
 def _generator(view: FeedView, self_type: str) -> FeedGenerator:
+    rss = self_type == RSS_TYPE
     fg = FeedGenerator()
     fg.register_extension(atomlinks.NAME, atomlinks.AtomLinksFeed, atomlinks.AtomLinksEntry)
     fg.register_extension(mediarss.NAME, mediarss.MediaFeed, mediarss.MediaEntry)
-    fg.register_extension(tombstones.NAME, tombstones.TombstonesFeed, None, atom=True, rss=False)
-    fg.load_extension("dc", atom=False, rss=True)
+    # Each only where it writes anything: feedgen gives every entry an instance of every
+    # extension registered on the feed, used or not.
+    if rss:
+        fg.load_extension("dc", atom=False, rss=True)
+    else:
+        fg.register_extension(tombstones.NAME, tombstones.TombstonesFeed, None, rss=False)
     fg.id(view.feed_id)
     fg.title(view.title)
     fg.subtitle(view.subtitle)

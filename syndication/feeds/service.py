@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -39,6 +41,13 @@ def feed_id(settings: Settings, partner: Partner) -> str:
     return f"tag:{settings.authority},{partner.created_at:%Y-%m-%d}:feed:{partner.id}"
 
 
+@lru_cache(maxsize=1)
+def _page_query() -> Select:
+    """Every column of the page's articles, by id; built once, with bind parameters."""
+    table = Article.__table__  # type: ignore[attr-defined]
+    return select(*table.columns).where(col(Article.id).in_(bindparam("ids", expanding=True)))
+
+
 def _items(
     session: Session,
     settings: Settings,
@@ -51,10 +60,10 @@ def _items(
     assert partner.id is not None
     ids = [ident for ident, _, _ in page.rows]
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
-    # 50 wide rows was a fifth of a cold render.
-    table = Article.__table__  # type: ignore[attr-defined]
-    columns = select(*table.columns).where(col(Article.id).in_(ids))
-    articles = {row.id: row for row in session.execute(columns)}
+    # 50 wide rows was a fifth of a cold render. Each row becomes a namespace: a Row's
+    # attribute lookup costs ~0.4 us, and building a piece reads ~25 of them.
+    rows = session.connection().execute(_page_query(), {"ids": ids})
+    articles = {row.id: SimpleNamespace(**row._mapping) for row in rows}
     urls = {link["url"] for row in articles.values() for link in row.related}
     pages = related_pages(session, partner.id, urls) if urls else {}
     items, visible_since, deliveries = [], [], []

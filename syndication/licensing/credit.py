@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from syndication.errors import Invalid
@@ -53,8 +54,30 @@ SAMPLE_CONTEXT = CreditContext(
 
 
 @lru_cache(maxsize=256)
-def _compile(source: str):  # type: ignore[no-untyped-def]
-    return _env.from_string(source)
+def _compile(source: str) -> Callable[[CreditContext], str]:
+    """Compiled once per template source. A template of plain text and allowed names only
+    (the usual kind) becomes a format string; anything else renders through the sandbox."""
+    plain = _format_string(_env.parse(source))
+    if plain is not None:
+        return lambda context: plain.format_map(vars(context))
+    template = _env.from_string(source)
+    return lambda context: template.render(**vars(context))
+
+
+def _format_string(parsed: nodes.Template) -> str | None:
+    """`{{ name }}` outputs as `{name}`, text with its braces doubled; None if anything else."""
+    parts = []
+    for node in parsed.body:
+        if not isinstance(node, nodes.Output):
+            return None
+        for child in node.nodes:
+            if isinstance(child, nodes.TemplateData):
+                parts.append(child.data.replace("{", "{{").replace("}", "}}"))
+            elif isinstance(child, nodes.Name) and child.name in CREDIT_VARIABLES:
+                parts.append(f"{{{child.name}}}")  # str.format, like Jinja, prints str(value)
+            else:
+                return None
+    return "".join(parts)
 
 
 def check_template(source: str) -> str:
@@ -84,4 +107,4 @@ def check_template(source: str) -> str:
 
 def render_credit_line(source: str, context: CreditContext) -> str:
     # vars(), not asdict(): the context is flat, and asdict deep-copies (a feed renders 50)
-    return " ".join(_compile(source).render(**vars(context)).split())
+    return " ".join(_compile(source)(context).split())

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import struct
+from functools import lru_cache
 
 _PAYLOAD = struct.Struct(">QQ")
 _MAC_BYTES = 16
@@ -19,9 +20,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"pixel:" + secret.encode()).digest()
+
+
 def _mac(secret: str, payload: bytes) -> bytes:
-    key = hashlib.sha256(b"pixel:" + secret.encode()).digest()
-    return hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac.digest(_key(secret), payload, "sha256")[:_MAC_BYTES]
 
 
 def make_token(secret: str, partner_id: int, article_id: int) -> str:

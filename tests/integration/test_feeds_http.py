@@ -3,12 +3,12 @@ filters and usage records."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from isal import igzip
 from litestar.testing import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
@@ -132,13 +132,13 @@ def test_gzip_is_computed_once_and_served_to_clients_that_accept_it(
     client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = gzip.compress
+    real = igzip.compress
 
     def counting(data: bytes, *args, **kwargs) -> bytes:  # type: ignore[no-untyped-def]
         calls.append(len(data))
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr("syndication.feeds.cache.gzip.compress", counting)
+    monkeypatch.setattr("syndication.feeds.cache.igzip.compress", counting)
     plain = client.get(ATOM, headers={**world.auth("gazette"), "Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     for _ in range(3):

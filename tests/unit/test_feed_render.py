@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from feedgen.feed import FeedGenerator
+from hypothesis import example, given
+from hypothesis import strategies as st
 from lxml import etree
 
 from syndication.feeds.render import WRITERS, render_atom, render_rss
 from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
+from syndication.fields import XML_INVALID, is_xml_clean
 from syndication.republish.render import render_fragment
 from syndication.republish.view import Credit, Link, Picture, Republication
 
@@ -109,6 +112,21 @@ def test_scrubbed_strips_xml_invalid_characters_everywhere() -> None:
     clean = scrubbed(dirty)
     assert clean.headline == "ABC" and clean.related[0].title == "R"
     etree.fromstring(render_atom(view(clean)))
+
+
+def test_scrubbed_answers_a_clean_piece_itself() -> None:
+    clean = piece(body_html="<p>Caf\u00e9 \u2019quoted\u2019 \U0001f600</p>")
+    assert scrubbed(clean) is clean
+
+
+@given(st.text(max_size=60) | st.text(st.characters(max_codepoint=127), max_size=60))
+@example("caf\u00e9\ud800")
+@example("x\ufffe")
+@example("\u2019\uffff")
+@example("\u2019\x1f")
+@example("tab\tnew\nline\r")
+def test_the_fast_clean_check_agrees_with_the_pattern(text: str) -> None:
+    assert is_xml_clean(text) == (XML_INVALID.search(text) is None)
 
 
 @pytest.mark.parametrize(("fmt", "media"), [("atom", "application/atom+xml"),

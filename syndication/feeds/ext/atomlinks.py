@@ -27,11 +27,12 @@ class AtomLink:
 
 
 def _append(parent: etree._Element, link: AtomLink, tag: str) -> None:
-    element = etree.SubElement(parent, tag, href=link.href, rel=link.rel)
+    attributes = {"href": link.href, "rel": link.rel}  # in this order, then type and title
     if link.type:
-        element.set("type", link.type)
+        attributes["type"] = link.type
     if link.title:
-        element.set("title", link.title)
+        attributes["title"] = link.title
+    etree.SubElement(parent, tag, attributes)
 
 
 class AtomLinksFeed(BaseExtension):
