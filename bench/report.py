@@ -6,7 +6,9 @@ import os
 import platform
 import statistics
 import subprocess
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench.harness import Run
@@ -112,8 +114,27 @@ def verdict(servers: dict[str, list[dict[str, Run]]]) -> str:
     return text + "**This run favours uvicorn by 10% or more: reconsider `serve`'s default.**"
 
 
+def cpu_model() -> str:
+    info = Path("/proc/cpuinfo")
+    for line in info.read_text().splitlines() if info.exists() else []:
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def reference_seconds() -> float:
+    """Best of three runs of a fixed pure-Python loop: how fast this host runs CPython, so
+    that absolute times such as (d) can be compared between hosts (ratios need no such help)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(i * i for i in range(10_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after: tuple,
-             elapsed: float) -> str:  # fmt: skip
+             elapsed: float, reference: float) -> str:  # fmt: skip
     cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     first = backends[0]
     lines = [
@@ -124,6 +145,8 @@ def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after
         "",
         f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {elapsed / 60:.1f} min; {cpu} CPUs, "
         f"{platform.python_implementation()} {platform.python_version()}, {os.uname().sysname}.",
+        f"- CPU: {cpu_model()}. Speed reference: `sum(i * i for i in range(10**7))` takes "
+        f"{reference:.2f} s here (best of 3); absolute times such as (d) scale with it.",
         f"- Host load (1-min average) before / after: {before[0]:.2f} / {after[0]:.2f}. Other",
         "  work on the host lowers every figure; the ratios are the comparable part.",
         f"- Catalog: {max(first.growth):,} pieces (5 KB bodies), 1,000 partners, 10 licenses,",

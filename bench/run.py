@@ -146,6 +146,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     load_before = os.getloadavg()
+    reference = report.reference_seconds()
     work = Path(tempfile.mkdtemp(prefix="syndication-bench-"))
     backends = [Backend("SQLite", f"sqlite:///{work / 'bench.db'}")]
     pg = postgres_url(args.postgres)
@@ -165,7 +166,9 @@ def main() -> None:
         if pg:
             drop_postgres(args.postgres)
     elapsed = time.monotonic() - started
-    text_ = report.markdown(backends, servers, args, load_before, os.getloadavg(), elapsed)
+    text_ = report.markdown(
+        backends, servers, args, load_before, os.getloadavg(), elapsed, reference
+    )
     Path(args.out).write_text(text_)
     print(text_)
     print(f"written to {args.out} in {elapsed / 60:.1f} min")
