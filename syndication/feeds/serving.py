@@ -33,7 +33,6 @@ from syndication.partners.models import Partner
 from syndication.partners.service import authenticate
 from syndication.ratelimit import AuthThrottle
 from syndication.tokens import bearer_token
-from syndication.usage.service import Usage
 
 _WANTED = {b"authorization", b"if-none-match", b"if-modified-since", b"accept-encoding"}
 
@@ -133,8 +132,7 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
         filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query)
         feeds.feeds.put(key, filled)
         entry = filled
-    pulled = Usage(kind="feed_pull", partner_id=partner_id, at=now, format=fmt)
-    tasks = [BackgroundTask(feeds.usage.flush)] if feeds.usage.add(pulled) else []
+    tasks = [BackgroundTask(feeds.usage.flush)] if feeds.usage.pull(partner_id, fmt, now) else []
     if delivered:
         tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
     background = BackgroundTasks(tasks) if tasks else None

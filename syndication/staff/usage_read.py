@@ -44,6 +44,7 @@ class Pull:
     kind: str
     format: str | None
     slug: str | None
+    times: int  # pulls in that second
 
 
 def _day(session: Session) -> Any:
@@ -56,7 +57,7 @@ def _day(session: Session) -> Any:
 def per_day(session: Session, since: datetime) -> list[DayCount]:
     day = _day(session)
     rows = session.execute(
-        select(day, col(UsageEvent.kind), func.count())
+        select(day, col(UsageEvent.kind), func.sum(col(UsageEvent.times)))
         .where(col(UsageEvent.at) >= since)
         .group_by(day, col(UsageEvent.kind))
     )
@@ -68,7 +69,7 @@ def per_day(session: Session, since: datetime) -> list[DayCount]:
 
 def per_partner(session: Session, since: datetime) -> list[PartnerCount]:
     rows = session.execute(
-        select(col(Partner.name), col(UsageEvent.kind), func.count())
+        select(col(Partner.name), col(UsageEvent.kind), func.sum(col(UsageEvent.times)))
         .join(Partner, col(Partner.id) == col(UsageEvent.partner_id))
         .where(col(UsageEvent.at) >= since)
         .group_by(col(Partner.name), col(UsageEvent.kind))
@@ -78,7 +79,7 @@ def per_partner(session: Session, since: datetime) -> list[PartnerCount]:
 
 
 def per_piece(session: Session, since: datetime, limit: int = 10) -> list[PieceCount]:
-    total = func.count().label("total")
+    total = func.sum(col(UsageEvent.times)).label("total")
     top = (
         select(col(UsageEvent.article_id), total)
         .where(col(UsageEvent.at) >= since, col(UsageEvent.article_id).is_not(None))
@@ -92,7 +93,7 @@ def per_piece(session: Session, since: datetime, limit: int = 10) -> list[PieceC
             col(Article.slug),
             col(Article.headline),
             col(UsageEvent.kind),
-            func.count(),
+            func.sum(col(UsageEvent.times)),
             top.c.total,
         )
         .join(top, top.c.article_id == col(UsageEvent.article_id))
@@ -112,6 +113,7 @@ def latest_pulls(session: Session, limit: int = 10) -> list[Pull]:
             col(UsageEvent.kind),
             col(UsageEvent.format),
             col(Article.slug),
+            col(UsageEvent.times),
         )
         .join(Partner, col(Partner.id) == col(UsageEvent.partner_id))
         .outerjoin(Article, col(Article.id) == col(UsageEvent.article_id))

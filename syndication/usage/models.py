@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from syndication.db import UTCDateTime, utcnow
@@ -36,3 +36,6 @@ class UsageEvent(SQLModel, table=True):
     format: str | None = Field(default=None, sa_type=String(16))
     page: str | None = Field(default=None, sa_type=String(2000))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Feed pulls of the same partner and format within one second are one row (`at` is that
+    # second); every other event is a row of its own. Figures are sums of `times`.
+    times: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})

@@ -77,6 +77,7 @@ class EventRow:
     format: str | None
     page: str | None
     at: datetime
+    times: int  # feed pulls: how many in that second; other events: 1
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,13 @@ def _joined(*columns: Any) -> Any:
     )
 
 
+def _times() -> Any:
+    """How many events the rows stand for (a row of feed pulls counts each pull)."""
+    return func.coalesce(func.sum(UsageEvent.times), 0)
+
+
 def _counts(session: Session, f: UsageFilter, column: Any) -> list[Count]:
-    n = func.count(UsageEvent.id)  # type: ignore[arg-type]
+    n = _times()
     rows = session.execute(
         _joined(column, n)
         .where(_where(f), column.is_not(None))
@@ -203,14 +209,20 @@ def pages_seen(
 
 
 def count(session: Session, f: UsageFilter) -> int:
+    """How many events match (feed pulls each count, though a second's share one row)."""
+    return int(session.scalar(_joined(_times()).where(_where(f))) or 0)
+
+
+def rows(session: Session, f: UsageFilter) -> int:
+    """How many rows `events` pages through."""
     return session.scalar(_joined(func.count(UsageEvent.id)).where(_where(f))) or 0  # type: ignore[arg-type]
 
 
 def events(
     session: Session, f: UsageFilter, limit: int = 50, offset: int = 0, total: int | None = None
 ) -> EventPage:
-    total = count(session, f) if total is None else total
-    rows = session.execute(
+    total = rows(session, f) if total is None else total
+    found = session.execute(
         _joined(
             UsageEvent.kind,
             Partner.slug,
@@ -218,16 +230,17 @@ def events(
             UsageEvent.format,
             UsageEvent.page,
             UsageEvent.at,
+            UsageEvent.times,
         )
         .where(_where(f))
         .order_by(UsageEvent.at.desc(), UsageEvent.id.desc())  # type: ignore[attr-defined,union-attr]
         .limit(limit)
         .offset(offset)
     )
-    return EventPage([EventRow(*row) for row in rows], total, limit, offset)
+    return EventPage([EventRow(*row) for row in found], total, limit, offset)
 
 
 def report(session: Session, f: UsageFilter, limit: int = 50, offset: int = 0) -> UsageReport:
     summary = totals(session, f)
-    page = events(session, f, limit, offset, total=summary.events)
+    page = events(session, f, limit, offset)  # pages through rows; summary.events counts pulls
     return UsageReport(f, summary, pages_seen(session, f), page)

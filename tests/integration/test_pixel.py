@@ -73,7 +73,7 @@ def test_a_hit_with_a_referer_shows_up_in_usage(s: Syndicated, clock: Clock) -> 
 def test_no_ip_address_is_kept(s: Syndicated, engine) -> None:  # type: ignore[no-untyped-def]
     s.client.get(_pixel_path(s), headers={"Referer": PAGE, "X-Forwarded-For": "203.0.113.9"})
     columns = {c["name"] for c in inspect(engine).get_columns("usage_event")}
-    assert columns == {"id", "kind", "partner_id", "article_id", "format", "page", "at"}
+    assert columns == {"id", "kind", "partner_id", "article_id", "format", "page", "at", "times"}
     with session_scope(engine) as session:
         rows = session.execute(select(UsageEvent)).scalars().all()
         values = [str(v) for row in rows for v in row.model_dump().values()]

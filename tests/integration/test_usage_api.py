@@ -107,3 +107,16 @@ def test_bad_values_name_the_parameter_and_staff_only(
     assert client.get("/api/v1/usage").status_code == 401
     assert client.get("/api/v1/usage", headers=s.as_partner()).status_code == 401
     assert client.get("/api/v1/usage", headers=staff_headers).status_code == 200
+
+
+def test_a_row_of_pulls_counts_each_pull_and_pages_as_one(s: Syndicated, engine) -> None:  # type: ignore[no-untyped-def]
+    at = datetime(2026, 11, 26, 16, tzinfo=UTC)
+    record(engine, [Usage("feed_pull", 1, at, format="atom", times=5)])
+    report = s.usage(since="2026-11-26T16:00:00Z")
+    assert report["totals"]["events"] == 5
+    assert _counts(report["totals"]["by_kind"]) == {"feed_pull": 5}
+    assert _counts(report["totals"]["by_partner"]) == {"gazette": 5}
+    assert report["events"]["total"] == 1  # what the event list pages through: rows
+    assert report["events"]["items"][0]["times"] == 5
+    everything = s.usage()
+    assert everything["totals"]["events"] == 11 and everything["events"]["total"] == 7
