@@ -125,6 +125,9 @@ class CatalogProbe:
                 self._drop_async()
                 if attempt == 2:
                     raise
+            except BaseException:  # cancelled mid-query: its answer would reach the next read
+                self._drop_async()
+                raise
         raise AssertionError("unreachable")
 
     def _drop_async(self) -> None:
@@ -197,10 +200,14 @@ class _PgVersion:
         pgconn = pq.PGconn.connect_start(conninfo.encode())
         probe = cls(pgconn)
         try:
-            while (status := pgconn.connect_poll()) != pq.PollingStatus.OK:
+            if pgconn.status == pq.ConnStatus.BAD:
+                raise psycopg.OperationalError(_message(pgconn))
+            status = pq.PollingStatus.WRITING  # libpq: as if the last poll asked to write
+            while status != pq.PollingStatus.OK:
                 if status == pq.PollingStatus.FAILED:
                     raise psycopg.OperationalError(_message(pgconn))
                 await probe._wait(writing=status == pq.PollingStatus.WRITING)
+                status = pq.PollingStatus(pgconn.connect_poll())
             pgconn.nonblocking = 1
             pgconn.send_prepare(cls.NAME, VERSION_SQL.encode())
             await probe._result(pq.ExecStatus.COMMAND_OK)

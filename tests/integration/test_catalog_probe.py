@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from syndication import catalog
@@ -79,3 +80,21 @@ def test_postgres_request_path_read_survives_a_dropped_connection(engine: Engine
             probe.close()
 
     asyncio.run(scenario())
+
+
+def test_postgres_request_path_read_fails_cleanly_when_the_server_refuses(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    nowhere = create_engine(engine.url.set(database="syndication_no_such_database"))
+
+    async def scenario() -> None:
+        probe = CatalogProbe(nowhere)
+        try:
+            with pytest.raises(psycopg.OperationalError, match="syndication_no_such_database"):
+                await probe.version()
+            assert probe._async is None  # nothing half-open is kept
+        finally:
+            probe.close()
+
+    asyncio.run(scenario())
+    nowhere.dispose()
