@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from syndication.db import libpq_url
 from syndication.errors import Invalid
 
 
@@ -19,7 +20,7 @@ def backup(database_url: str, target: Path) -> str:
     if url.get_backend_name() == "sqlite":
         return _backup_sqlite(url.database or "", target)
     if url.get_backend_name() == "postgresql":
-        return _backup_postgres(url.set(drivername="postgresql").render_as_string(False), target)
+        return _backup_postgres(libpq_url(url), target)
     raise Invalid(f"no backup for {url.get_backend_name()}", field="SYNDICATION_DATABASE_URL")
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator, event
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlmodel import create_engine
@@ -91,6 +91,11 @@ def make_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         connect_args=connect_args,
     )
+
+
+def libpq_url(url: URL) -> str:
+    """A SQLAlchemy PostgreSQL URL as libpq and its tools take it (no `+driver` suffix)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def writer(engine: Engine) -> Engine:

@@ -24,6 +24,7 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from syndication.db import libpq_url
 from syndication.feeds.cache import LruCache, Rendered, feed_cache
 from syndication.partners.models import Partner
 from syndication.settings import Settings
@@ -83,13 +84,13 @@ class SharedRead:
 
 
 class CatalogProbe:
-    """Reads the catalog version for each request, over a connection of its own kept out of
-    the pool. SQLite: on the event loop, a few microseconds. PostgreSQL: a prepared statement
-    on an async connection in autocommit, bounded by a short statement timeout, shared by the
-    requests that arrived before it began (SharedRead): one round trip per request capped a
-    worker at the round-trip rate (~6,000 pulls a second, measured), and a thread hop plus a
-    pool checkout with its pre-ping cost five times as much. Other backends use a pooled
-    connection from a worker thread.
+    """Reads the catalog version for each request. SQLite: on the event loop, over a
+    connection of its own kept out of the pool, a few microseconds. PostgreSQL: a prepared
+    statement on a libpq connection of its own in autocommit (_PgVersion), bounded by a short
+    statement timeout, shared by the requests that arrived before it began (SharedRead): one
+    round trip per request capped a worker at the round-trip rate (~6,000 pulls a second,
+    measured), and a thread hop plus a pool checkout with its pre-ping cost five times as
+    much. Other backends use a pooled connection from a worker thread.
 
     The version is read, never pushed (as LISTEN/NOTIFY would), so a request that starts
     after a commit anywhere sees that commit."""
@@ -98,9 +99,8 @@ class CatalogProbe:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.inline = self.dialect == "sqlite"  # `read` may run on the event loop
-        self._raw: Any = None
+        self._raw: Any = None  # SQLite: the connection of `read`
         self._cursor: Any = None
-        self.driver: Any = None  # the DB-API connection of `read`, if any
         self._async: _PgVersion | None = None  # PostgreSQL: the connection of `version`
         self._shared: SharedRead | None = None
 
@@ -136,8 +136,9 @@ class CatalogProbe:
             self._async = None
 
     def read(self) -> int:
-        """The version, read synchronously (SQLite's path, tests and other backends)."""
-        if self.dialect not in ("sqlite", "postgresql"):
+        """The version, read synchronously: on SQLite over the probe's own connection (the
+        request path); on other backends over the pool (run it in a thread)."""
+        if self.dialect != "sqlite":
             with self.engine.connect() as conn:
                 value = conn.execute(text(VERSION_SQL)).scalar()
             return int(value) if value is not None else 1
@@ -154,21 +155,15 @@ class CatalogProbe:
         raise AssertionError("unreachable")
 
     def _open(self) -> None:
-        raw = self.engine.raw_connection()
-        driver: Any = raw.driver_connection
-        if self.dialect == "postgresql":
-            raw.detach()  # its own session settings never go back to the pool
-            driver.autocommit = True  # no transaction left open between requests
-            driver.execute(f"SET statement_timeout = {PROBE_TIMEOUT_MS}")
-        self._raw, self.driver = raw, driver
-        self._cursor = driver.cursor()
+        self._raw = self.engine.raw_connection()
+        self._cursor = self._raw.driver_connection.cursor()
 
     def _close_sync(self) -> None:
         if self._raw is not None:
             try:
                 self._raw.close()
             finally:
-                self._raw = self._cursor = self.driver = None
+                self._raw = self._cursor = None
 
     def close(self) -> None:
         self._close_sync()
@@ -177,10 +172,8 @@ class CatalogProbe:
 
 
 def _conninfo(engine: Engine) -> str:
-    """The engine's URL as libpq understands it (no SQLAlchemy driver suffix), with the
-    probe's statement timeout."""
-    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return make_conninfo(url, options=f"-c statement_timeout={PROBE_TIMEOUT_MS}")
+    """The engine's database for libpq, with the probe's statement timeout."""
+    return make_conninfo(libpq_url(engine.url), options=f"-c statement_timeout={PROBE_TIMEOUT_MS}")
 
 
 class _PgVersion:

@@ -13,6 +13,7 @@ from sqlmodel import col
 from syndication.articles.models import Article
 from syndication.partners.models import Partner
 from syndication.usage.models import UsageEvent
+from syndication.usage.reports import times_sum
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def _day(session: Session) -> Any:
 def per_day(session: Session, since: datetime) -> list[DayCount]:
     day = _day(session)
     rows = session.execute(
-        select(day, col(UsageEvent.kind), func.sum(col(UsageEvent.times)))
+        select(day, col(UsageEvent.kind), times_sum())
         .where(col(UsageEvent.at) >= since)
         .group_by(day, col(UsageEvent.kind))
     )
@@ -69,7 +70,7 @@ def per_day(session: Session, since: datetime) -> list[DayCount]:
 
 def per_partner(session: Session, since: datetime) -> list[PartnerCount]:
     rows = session.execute(
-        select(col(Partner.name), col(UsageEvent.kind), func.sum(col(UsageEvent.times)))
+        select(col(Partner.name), col(UsageEvent.kind), times_sum())
         .join(Partner, col(Partner.id) == col(UsageEvent.partner_id))
         .where(col(UsageEvent.at) >= since)
         .group_by(col(Partner.name), col(UsageEvent.kind))
@@ -79,7 +80,7 @@ def per_partner(session: Session, since: datetime) -> list[PartnerCount]:
 
 
 def per_piece(session: Session, since: datetime, limit: int = 10) -> list[PieceCount]:
-    total = func.sum(col(UsageEvent.times)).label("total")
+    total = times_sum().label("total")
     top = (
         select(col(UsageEvent.article_id), total)
         .where(col(UsageEvent.at) >= since, col(UsageEvent.article_id).is_not(None))
@@ -93,7 +94,7 @@ def per_piece(session: Session, since: datetime, limit: int = 10) -> list[PieceC
             col(Article.slug),
             col(Article.headline),
             col(UsageEvent.kind),
-            func.sum(col(UsageEvent.times)),
+            times_sum(),
             top.c.total,
         )
         .join(top, top.c.article_id == col(UsageEvent.article_id))

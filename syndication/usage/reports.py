@@ -159,13 +159,13 @@ def _joined(*columns: Any) -> Any:
     )
 
 
-def _times() -> Any:
+def times_sum() -> Any:
     """How many events the rows stand for (a row of feed pulls counts each pull)."""
     return func.coalesce(func.sum(UsageEvent.times), 0)
 
 
 def _counts(session: Session, f: UsageFilter, column: Any) -> list[Count]:
-    n = _times()
+    n = times_sum()
     rows = session.execute(
         _joined(column, n)
         .where(_where(f), column.is_not(None))
@@ -210,7 +210,7 @@ def pages_seen(
 
 def count(session: Session, f: UsageFilter) -> int:
     """How many events match (feed pulls each count, though a second's share one row)."""
-    return int(session.scalar(_joined(_times()).where(_where(f))) or 0)
+    return int(session.scalar(_joined(times_sum()).where(_where(f))) or 0)
 
 
 def rows(session: Session, f: UsageFilter) -> int:
@@ -218,10 +218,8 @@ def rows(session: Session, f: UsageFilter) -> int:
     return session.scalar(_joined(func.count(UsageEvent.id)).where(_where(f))) or 0  # type: ignore[arg-type]
 
 
-def events(
-    session: Session, f: UsageFilter, limit: int = 50, offset: int = 0, total: int | None = None
-) -> EventPage:
-    total = rows(session, f) if total is None else total
+def events(session: Session, f: UsageFilter, limit: int = 50, offset: int = 0) -> EventPage:
+    total = rows(session, f)
     found = session.execute(
         _joined(
             UsageEvent.kind,
@@ -242,5 +240,5 @@ def events(
 
 def report(session: Session, f: UsageFilter, limit: int = 50, offset: int = 0) -> UsageReport:
     summary = totals(session, f)
-    page = events(session, f, limit, offset)  # pages through rows; summary.events counts pulls
+    page = events(session, f, limit, offset)  # total: rows; summary.events: sum of times
     return UsageReport(f, summary, pages_seen(session, f), page)
