@@ -104,17 +104,20 @@ def remind_overdue(session: Session, now: datetime, ack_hours: float) -> int:
     """Queue a reminder for each takedown unacknowledged for `ack_hours` since it was opened
     or last reminded. The conditional UPDATE lets one worker only win each reminder."""
     cutoff = now - timedelta(hours=ack_hours)
-    due = session.execute(
-        select(Takedown, Article)
-        .join(Article, col(Article.id) == Takedown.article_id)
-        .where(
+    # Takedowns alone, then their articles by key: joined, a planner with statistics for a
+    # large article table and none for an empty takedown table scanned every article
+    # (~60 ms at 100k pieces, on every worker's poll).
+    due = session.scalars(
+        select(Takedown).where(
             col(Takedown.acknowledged_at).is_(None),
             col(Takedown.opened_at) <= cutoff,
             or_(col(Takedown.reminded_at).is_(None), col(Takedown.reminded_at) <= cutoff),
         )
     ).all()
     queued = 0
-    for takedown, article in due:
+    for takedown in due:
+        article = session.get(Article, takedown.article_id)
+        assert article is not None  # takedown.article_id is a foreign key
         claimed = session.execute(
             update(Takedown)
             .where(
