@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from syndication.db import libpq_url
 from syndication.feeds.cache import LruCache, Rendered, feed_cache
+from syndication.feeds.walindex import WalIndex
 from syndication.partners.models import Partner
 from syndication.settings import Settings
 from syndication.usage.service import Usage, record
@@ -85,7 +86,8 @@ class SharedRead:
 
 class CatalogProbe:
     """Reads the catalog version for each request. SQLite: on the event loop, over a
-    connection of its own kept out of the pool, a few microseconds. PostgreSQL: a prepared
+    connection of its own kept out of the pool, and only when the database's wal-index
+    header shows a commit since the last read (walindex.py). PostgreSQL: a prepared
     statement on a libpq connection of its own in autocommit (_PgVersion), bounded by a short
     statement timeout, shared by the requests that arrived before it began (SharedRead): one
     round trip per request capped a worker at the round-trip rate (~6,000 pulls a second,
@@ -101,6 +103,8 @@ class CatalogProbe:
         self.inline = self.dialect == "sqlite"  # `read` may run on the event loop
         self._raw: Any = None  # SQLite: the connection of `read`
         self._cursor: Any = None
+        self._wal: WalIndex | None = None  # SQLite: its wal-index header, while _raw is open
+        self._seen: tuple[bytes, int] | None = None  # (header, version) at the last query
         self._async: _PgVersion | None = None  # PostgreSQL: the connection of `version`
         self._shared: SharedRead | None = None
 
@@ -146,8 +150,15 @@ class CatalogProbe:
             try:
                 if self._raw is None:
                     self._open()
-                row = self._cursor.execute(VERSION_SQL).fetchone()
-                return int(row[0]) if row else 1
+                # Unchanged header: nothing committed since the last query (walindex.py).
+                header = self._wal.header() if self._wal is not None else None
+                seen = self._seen
+                if header is not None and seen is not None and seen[0] == header:
+                    return seen[1]
+                row = self._cursor.execute(VERSION_SQL).fetchone()  # taken after the header
+                version = int(row[0]) if row else 1
+                self._seen = (header, version) if header is not None else None
+                return version
             except Exception:
                 self._close_sync()
                 if attempt == 2:
@@ -157,8 +168,14 @@ class CatalogProbe:
     def _open(self) -> None:
         self._raw = self.engine.raw_connection()
         self._cursor = self._raw.driver_connection.cursor()
+        self._cursor.execute(VERSION_SQL).fetchone()  # maps the -shm file, in WAL mode
+        database = self.engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self._wal = WalIndex.open(database)
 
     def _close_sync(self) -> None:
+        self._seen = None
+        self._wal = None  # the mapping itself stays open: walindex.py says why
         if self._raw is not None:
             try:
                 self._raw.close()

@@ -4,6 +4,8 @@ on PostgreSQL, and survives its connection being dropped."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -79,3 +81,59 @@ def test_postgres_request_path_read_fails_cleanly_when_the_server_refuses(engine
 
     asyncio.run(scenario())
     nowhere.dispose()
+
+
+def _sqlite_statements(probe: CatalogProbe) -> list[str]:
+    """Every statement the probe's own SQLite connection runs from now on."""
+    seen: list[str] = []
+    probe._raw.driver_connection.set_trace_callback(seen.append)
+    return seen
+
+
+def test_sqlite_probe_queries_only_after_a_commit(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: the wal-index header")
+    probe = CatalogProbe(engine)
+    try:
+        first = probe.read()
+        queries = _sqlite_statements(probe)
+        assert [probe.read() for _ in range(3)] == [first] * 3
+        assert queries == []  # nothing committed: the header answered
+        with session_scope(engine) as session:
+            catalog.bump(session)
+        assert probe.read() == first + 1
+        assert probe.read() == first + 1
+        assert len(queries) == 1
+    finally:
+        probe.close()
+
+
+def test_sqlite_probe_sees_a_commit_from_another_process(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: the wal-index header")
+    probe = CatalogProbe(engine)
+    try:
+        first = probe.read()
+        probe.read()
+        script = (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+            "c.execute('UPDATE catalog_state SET version = version + 5'); c.commit()"
+        )
+        subprocess.run([sys.executable, "-c", script, engine.url.database], check=True)
+        assert probe.read() == first + 5
+    finally:
+        probe.close()
+
+
+def test_sqlite_probe_queries_every_time_without_a_wal_index(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    probe = CatalogProbe(engine)
+    try:
+        first = probe.read()
+        probe._wal = None  # as for an in-memory database
+        queries = _sqlite_statements(probe)
+        assert [probe.read() for _ in range(2)] == [first] * 2
+        assert len(queries) == 2
+    finally:
+        probe.close()
