@@ -22,12 +22,12 @@ from types import SimpleNamespace
 import httpx
 from litestar import Litestar, MediaType, get
 
-from syndication.app import create_app
+from syndication.app import app_from_env
 from syndication.db import make_engine, session_scope
 from syndication.feeds.query import FeedQuery
 from syndication.feeds.serving import fill
 from syndication.partners.models import Partner
-from syndication.settings import Settings, load_settings
+from syndication.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_FILE = "SYNDICATION_BENCH_STATIC"
@@ -46,7 +46,7 @@ def bench_app() -> Litestar:
     def same_bytes() -> bytes:
         return static
 
-    app = create_app(load_settings())
+    app = app_from_env()  # built as `syndication serve` builds each worker's app
     app.register(hello)
     app.register(same_bytes)
     return app
