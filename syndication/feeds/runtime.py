@@ -24,6 +24,7 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from syndication.accountability.ledger import Delivery
 from syndication.db import libpq_url
 from syndication.feeds.cache import LruCache, Rendered, feed_cache
 from syndication.feeds.walindex import WalIndex
@@ -324,6 +325,9 @@ class FeedRuntime:
     usage: UsageBuffer
     keys: LruCache[bytes, tuple[int, Partner]] = field(default_factory=LruCache)
     feeds: LruCache[tuple, Rendered] = field(default_factory=feed_cache)
+    filling: dict[tuple, asyncio.Task[tuple[Rendered, tuple[Delivery, ...]]]] = field(
+        default_factory=dict
+    )  # renders in flight, by cache key (serving.fill_once)
 
 
 def runtime(app: Any) -> FeedRuntime:

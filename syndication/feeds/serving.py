@@ -10,6 +10,7 @@ guard call, which alone costs a quarter of a 304's budget; every feed route come
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -106,6 +107,41 @@ def fill(
     return entry, built.deliveries
 
 
+async def fill_once(
+    feeds: FeedRuntime, key: tuple, partner: Partner, fmt: str, params: dict[str, str]
+) -> tuple[Rendered, tuple[Delivery, ...]]:
+    """One render per cache key at a time. Requests that miss while it runs share it: a write
+    empties every partner's cache at once, a busy feed's pulls then all miss together, and each
+    rendering its own copy stacked up (16 at once held a worker for ~150 ms under wrk). The
+    request that started the render gets the ledger's rows to record; the render runs in a
+    task of its own, so a request that goes away does not cancel it for the others."""
+    running = feeds.filling.get(key)
+    if running is not None:
+        filled, _ = await asyncio.shield(running)
+        return filled, ()
+    query = parse_query(params)  # a bad query is refused here, before anything is shared
+    task = asyncio.get_running_loop().create_task(_fill(feeds, key, partner, fmt, query))
+    task.add_done_callback(_retrieved)  # every waiter may have gone before it failed
+    feeds.filling[key] = task
+    return await asyncio.shield(task)
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def _fill(
+    feeds: FeedRuntime, key: tuple, partner: Partner, fmt: str, query: FeedQuery
+) -> tuple[Rendered, tuple[Delivery, ...]]:
+    try:
+        filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query)
+        feeds.feeds.put(key, filled)
+        return filled, delivered
+    finally:
+        del feeds.filling[key]
+
+
 async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str) -> FeedResponse:
     scope = request.scope
     headers = _headers(scope)
@@ -128,10 +164,7 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
     entry = feeds.feeds.get(key)
     delivered: tuple[Delivery, ...] = ()
     if entry is None or not entry.fresh(now):
-        query = parse_query(params)
-        filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query)
-        feeds.feeds.put(key, filled)
-        entry = filled
+        entry, delivered = await fill_once(feeds, key, partner, fmt, params)
     tasks = [BackgroundTask(feeds.usage.flush)] if feeds.usage.pull(partner_id, fmt, now) else []
     if delivered:
         tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))

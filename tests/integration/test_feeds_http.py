@@ -4,16 +4,20 @@ filters and usage records."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
 from isal import igzip
+from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from syndication.db import session_scope
+from syndication.feeds import serving
 from syndication.usage.models import UsageEvent
 from tests.factories import article_body, create
 from tests.integration.feeds_setup import World, build_world
@@ -225,3 +229,56 @@ def test_json_feed_content_type(client: TestClient, world: World) -> None:
     response = client.get(JSON, headers=world.auth("gazette"))
     assert response.headers["content-type"].startswith("application/feed+json")
     json.loads(response.content)
+
+
+def _slow_counted_fill(
+    monkeypatch: pytest.MonkeyPatch, failing: list[bool] | None = None
+) -> list[int]:
+    """Replaces the render with one that counts its calls and takes 0.3 s (and fails while
+    `failing` holds True)."""
+    calls: list[int] = []
+    real = serving.fill
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        time.sleep(0.3)
+        if failing and failing[0]:
+            raise RuntimeError("the render failed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(serving, "fill", slow)
+    return calls
+
+
+def test_concurrent_misses_share_one_render(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _slow_counted_fill(monkeypatch)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(lambda _: client.get(ATOM, headers=world.auth("gazette")), range(8))
+        )
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len({a.headers["etag"] for a in answers}) == 1
+    assert len(calls) == 1
+    create(client, world.staff, "/api/v1/articles", article_body("after-the-render"))
+    assert b"after-the-render" in client.get(ATOM, headers=world.auth("gazette")).content
+    assert len(calls) == 2  # a new catalog version is a new key: rendered again
+
+
+def test_a_failed_shared_render_fails_its_waiters_and_the_next_pull_retries(
+    app: Litestar, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = [True]
+    calls = _slow_counted_fill(monkeypatch, failing)
+    with TestClient(app, raise_server_exceptions=False) as quiet:
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(
+                pool.map(lambda _: quiet.get(ATOM, headers=world.auth("gazette")).status_code,
+                         range(4))
+            )  # fmt: skip
+        assert statuses == [500] * 4
+        assert len(calls) == 1
+        failing[0] = False
+        assert quiet.get(ATOM, headers=world.auth("gazette")).status_code == 200
+        assert len(calls) == 2
