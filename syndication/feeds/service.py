@@ -48,6 +48,23 @@ def _page_query() -> Select:
     return select(*table.columns).where(col(Article.id).in_(bindparam("ids", expanding=True)))
 
 
+@lru_cache(maxsize=1)
+def _licenses_query() -> Select:
+    table = License.__table__  # type: ignore[attr-defined]
+    return (
+        select(*table.columns)
+        .join(PartnerLicense, col(PartnerLicense.license) == col(License.code))
+        .where(col(PartnerLicense.partner_id) == bindparam("partner_id"))
+    )
+
+
+def _licenses(session: Session, partner_id: int) -> dict[str, License]:
+    """The partner's licenses by code, as namespaces like the page's articles: read-only, and
+    a feed reads their attributes for every row it scans and every piece it renders."""
+    rows = session.connection().execute(_licenses_query(), {"partner_id": partner_id})
+    return {row.code: SimpleNamespace(**row._mapping) for row in rows}  # type: ignore[misc]
+
+
 def _items(
     session: Session,
     settings: Settings,
@@ -121,14 +138,7 @@ def build_feed(
     now: datetime,
 ) -> BuiltFeed:
     assert partner.id is not None
-    lics = {
-        lic.code: lic
-        for lic in session.scalars(
-            select(License)
-            .join(PartnerLicense, col(PartnerLicense.license) == col(License.code))
-            .where(col(PartnerLicense.partner_id) == partner.id)
-        )
-    }
+    lics = _licenses(session, partner.id)
     granted = sorted(lics)
     page = scan_page(session, partner, granted, lics, query, now)
     items, visible_since, deliveries = _items(session, settings, partner, page, lics, now)

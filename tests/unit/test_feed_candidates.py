@@ -225,8 +225,10 @@ def test_statements_built_once_per_shape_answer_what_the_rule_does(
         and filtered(a, T0)  # every row's updated_at is T0
         and (
             cursor is None
-            or (((a.published_at, a.id) < (cursor.published_at, cursor.id)) is cursor.older
-            and (a.published_at, a.id) != (cursor.published_at, cursor.id))
+            or (
+                ((a.published_at, a.id) < (cursor.published_at, cursor.id)) is cursor.older
+                and (a.published_at, a.id) != (cursor.published_at, cursor.id)
+            )
         )
     ][: query.limit]
     if backwards:
