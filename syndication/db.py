@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import DateTime, TypeDecorator, event
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.orm import Session
@@ -49,6 +51,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def json_loads(text: str) -> Any:
+    """What json.loads answers, from msgspec's C decoder: an article's five JSON columns
+    cost a feed page 250 json.loads calls (~0.3 ms). Text msgspec refuses and json accepts
+    (NaN, lone surrogate escapes, 1e400) goes to json.loads."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.MsgspecError:
+        return json.loads(text)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -72,6 +84,7 @@ def make_engine(settings: Settings) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             poolclass=NullPool if url.database in (None, "", ":memory:") else None,
+            json_deserializer=json_loads,  # SQLite hands JSON columns back as text
         )
         event.listen(engine, "connect", _sqlite_pragmas)
 
