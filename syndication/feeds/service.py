@@ -79,7 +79,7 @@ def _items(
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
     # 50 wide rows was a fifth of a cold render. Each row becomes a namespace: a Row's
     # attribute lookup costs ~0.4 us, and building a piece reads ~25 of them.
-    rows = session.connection().execute(_page_query(), {"ids": ids})
+    rows = session.connection().execute(_page_query(), {"ids": ids}).all()  # one fetchall
     articles = {row.id: SimpleNamespace(**row._mapping) for row in rows}
     urls = {link["url"] for row in articles.values() for link in row.related}
     pages = related_pages(session, partner.id, urls) if urls else {}
