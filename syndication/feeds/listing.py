@@ -125,7 +125,9 @@ def scan_page(
         rows = connection.execute(statement, {**values, "batch": batch}).all()
         for row in rows:
             decision = decide(partner, granted, row, licenses[row.license], now)
-            changes_at = _earliest(changes_at, decision.changes_at)
+            moment = decision.changes_at  # the earliest of them, without a list per row
+            if moment is not None and (changes_at is None or moment < changes_at):
+                changes_at = moment
             if decision.verdict is Verdict.ENTITLED:
                 found.append((row.id, row.published_at, decision))
                 if len(found) > query.limit:
