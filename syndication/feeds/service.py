@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Result, Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -48,6 +49,13 @@ def _page_query() -> Select:
     return select(*table.columns).where(col(Article.id).in_(bindparam("ids", expanding=True)))
 
 
+def _namespaces(result: Result[Any]) -> list[Any]:
+    """Every row (one fetchall) as a namespace, by zipping the column names once: ~2x
+    cheaper than unpacking each Row's mapping."""
+    names = tuple(result.keys())
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in result.all()]
+
+
 @lru_cache(maxsize=1)
 def _licenses_query() -> Select:
     table = License.__table__  # type: ignore[attr-defined]
@@ -61,8 +69,8 @@ def _licenses_query() -> Select:
 def _licenses(session: Session, partner_id: int) -> dict[str, License]:
     """The partner's licenses by code, as namespaces like the page's articles: read-only, and
     a feed reads their attributes for every row it scans and every piece it renders."""
-    rows = session.connection().execute(_licenses_query(), {"partner_id": partner_id})
-    return {row.code: SimpleNamespace(**row._mapping) for row in rows}  # type: ignore[misc]
+    result = session.connection().execute(_licenses_query(), {"partner_id": partner_id})
+    return {lic.code: lic for lic in _namespaces(result)}
 
 
 def _items(
@@ -79,8 +87,8 @@ def _items(
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
     # 50 wide rows was a fifth of a cold render. Each row becomes a namespace: a Row's
     # attribute lookup costs ~0.4 us, and building a piece reads ~25 of them.
-    rows = session.connection().execute(_page_query(), {"ids": ids}).all()  # one fetchall
-    articles = {row.id: SimpleNamespace(**row._mapping) for row in rows}
+    result = session.connection().execute(_page_query(), {"ids": ids})
+    articles = {row.id: row for row in _namespaces(result)}
     urls = {link["url"] for row in articles.values() for link in row.related}
     pages = related_pages(session, partner.id, urls) if urls else {}
     items, visible_since, deliveries = [], [], []
