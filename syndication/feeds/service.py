@@ -19,7 +19,7 @@ from syndication.feeds.listing import Page, Withdrawal, last_closure, scan_page,
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
 from syndication.fields import strip_xml_invalid
-from syndication.licensing.entitlement import available_from
+from syndication.licensing.entitlement import PartnerSnapshot, available_from
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
 from syndication.republish.access import view_for
@@ -148,10 +148,11 @@ def build_feed(
     assert partner.id is not None
     lics = _licenses(session, partner.id)
     granted = sorted(lics)
-    page = scan_page(session, partner, granted, lics, query, now)
+    facts = PartnerSnapshot.of(partner)
+    page = scan_page(session, facts, granted, lics, query, now)
     items, visible_since, deliveries = _items(session, settings, partner, page, lics, now)
     gone, ages_out = (
-        tombstones(session, partner, granted, lics, query, now) if query.first_page else ([], None)
+        tombstones(session, facts, granted, lics, query, now) if query.first_page else ([], None)
     )
     stones = tuple(_tombstone(settings, g) for g in gone)
     _, changed_at = catalog.current(session)
