@@ -150,7 +150,9 @@ def related_pages(session: Session, partner_id: int, urls: Iterable[str]) -> dic
     wanted = sorted(set(urls))
     if not wanted:
         return {}
-    rows = session.execute(_related_pages_query(), {"partner_id": partner_id, "urls": wanted})
+    rows = session.connection().execute(  # Core: plain column rows, no ORM execution path
+        _related_pages_query(), {"partner_id": partner_id, "urls": wanted}
+    )
     pages: dict[str, str] = {}
     for canonical, page, _at in rows:
         if page and _is_web_page(page):

@@ -10,16 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
 from syndication.articles.models import Article
 from syndication.feeds.query import Cursor, FeedQuery
-from syndication.licensing.candidates import TOMBSTONE_DAYS, listing_clause, tombstone_clause
+from syndication.licensing.candidates import (
+    TOMBSTONE_DAYS,
+    Shape,
+    listing_template,
+    listing_values,
+    tombstone_template,
+    tombstone_values,
+)
 from syndication.licensing.entitlement import Decision, PartnerFacts, Verdict, decide
 from syndication.licensing.models import License
 
@@ -47,18 +55,19 @@ def _earliest(*moments: datetime | None) -> datetime | None:
     return min(present) if present else None
 
 
-def _filters(query: FeedQuery) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
+def _filter_values(query: FeedQuery) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     if query.section is not None:
-        found.append(col(Article.section) == query.section)
+        values["section"] = query.section
     if query.since is not None:
-        found.append(col(Article.updated_at) >= query.since)
-    return found
+        values["since"] = query.since
+    return values
 
 
-def _position(cursor: Cursor) -> ColumnElement[bool]:
-    at, ident = cursor.published_at, cursor.id
-    if cursor.older:
+def _position(older: bool) -> ColumnElement[bool]:
+    at: BindParameter[datetime] = bindparam("at")
+    ident: BindParameter[int] = bindparam("ident")
+    if older:
         return or_(
             col(Article.published_at) < at,
             and_(col(Article.published_at) == at, col(Article.id) < ident),
@@ -67,6 +76,26 @@ def _position(cursor: Cursor) -> ColumnElement[bool]:
         col(Article.published_at) > at,
         and_(col(Article.published_at) == at, col(Article.id) > ident),
     )
+
+
+@lru_cache(maxsize=256)
+def _scan_statement(
+    shape: Shape, section: bool, since: bool, backwards: bool, positioned: bool
+) -> Select:
+    """One batch of the scan, built once per shape; values go in as bind parameters."""
+    where = [listing_template(shape)]
+    if section:
+        where.append(col(Article.section) == bindparam("section"))
+    if since:
+        where.append(col(Article.updated_at) >= bindparam("since"))
+    if positioned:
+        where.append(_position(older=not backwards))
+    order = (
+        (col(Article.published_at).asc(), col(Article.id).asc())
+        if backwards
+        else (col(Article.published_at).desc(), col(Article.id).desc())
+    )
+    return select(*_FACTS).where(*where).order_by(*order).limit(bindparam("batch", type_=Integer))
 
 
 def scan_page(
@@ -78,13 +107,10 @@ def scan_page(
     now: datetime,
 ) -> Page:
     """Up to `query.limit` entitled pieces at the query's position, confirmed by `decide`."""
-    where = [listing_clause(partner, granted, licenses.values(), now), *_filters(query)]
+    shape, values = listing_values(partner, granted, licenses.values(), now)
+    values.update(_filter_values(query))
+    section, since = query.section is not None, query.since is not None
     backwards = query.cursor is not None and not query.cursor.older
-    order = (
-        (col(Article.published_at).asc(), col(Article.id).asc())
-        if backwards
-        else (col(Article.published_at).desc(), col(Article.id).desc())
-    )
     position = query.cursor
     found: list[tuple[int, datetime, Decision]] = []
     changes_at: datetime | None = None
@@ -93,12 +119,15 @@ def scan_page(
     # execution path (autoflush, ORM loading) cost more than the SQL itself.
     connection = session.connection()
     while len(found) <= query.limit:
-        clauses = [*where, _position(position)] if position else where
-        statement = select(*_FACTS).where(*clauses).order_by(*order).limit(batch)
-        rows = connection.execute(statement).all()
+        if position is not None:
+            values["at"], values["ident"] = position.published_at, position.id
+        statement = _scan_statement(shape, section, since, backwards, position is not None)
+        rows = connection.execute(statement, {**values, "batch": batch}).all()
         for row in rows:
             decision = decide(partner, granted, row, licenses[row.license], now)
-            changes_at = _earliest(changes_at, decision.changes_at)
+            moment = decision.changes_at  # the earliest of them, without a list per row
+            if moment is not None and (changes_at is None or moment < changes_at):
+                changes_at = moment
             if decision.verdict is Verdict.ENTITLED:
                 found.append((row.id, row.published_at, decision))
                 if len(found) > query.limit:
@@ -130,6 +159,21 @@ _TOMBSTONE_FACTS = (
 )
 
 
+@lru_cache(maxsize=64)
+def _tombstone_statement(shape: tuple[int, bool], section: bool, since: bool) -> Select:
+    where = [tombstone_template(shape)]
+    if section:
+        where.append(col(Article.section) == bindparam("section"))
+    if since:
+        where.append(col(Article.withdrawn_at) >= bindparam("since"))
+    return (
+        select(*_TOMBSTONE_FACTS)
+        .where(*where)
+        .order_by(col(Article.withdrawn_at).desc(), col(Article.id).desc())
+        .limit(MAX_TOMBSTONES)
+    )
+
+
 @dataclass(frozen=True)
 class Withdrawal:
     article: Any  # a row with _TOMBSTONE_FACTS
@@ -146,21 +190,10 @@ def tombstones(
 ) -> tuple[list[Withdrawal], datetime | None]:
     """Pieces withdrawn in the last 30 days that `decide` answers WITHDRAWN for, and when
     the oldest of them ages out of the feed."""
-    where = [tombstone_clause(partner, granted, licenses.values(), now)]
-    if query.section is not None:
-        where.append(col(Article.section) == query.section)
-    if query.since is not None:
-        where.append(col(Article.withdrawn_at) >= query.since)
-    articles = (
-        session.connection()
-        .execute(  # Core rows, as in scan_page
-            select(*_TOMBSTONE_FACTS)
-            .where(*where)
-            .order_by(col(Article.withdrawn_at).desc(), col(Article.id).desc())
-            .limit(MAX_TOMBSTONES)
-        )
-        .all()
-    )
+    shape, values = tombstone_values(partner, granted, licenses.values(), now)
+    values.update(_filter_values(query))
+    statement = _tombstone_statement(shape, query.section is not None, query.since is not None)
+    articles = session.connection().execute(statement, values).all()  # Core rows, as in scan_page
     kept = [
         Withdrawal(a, licenses[a.license])
         for a in articles
@@ -171,6 +204,15 @@ def tombstones(
     return kept, ages_out
 
 
+@lru_cache(maxsize=1)
+def _closure_statement() -> Select:
+    return select(func.max(col(Article.published_at))).where(
+        col(Article.license) == bindparam("code"),
+        col(Article.status) == "published",
+        col(Article.published_at) <= bindparam("closed_by"),
+    )
+
+
 def last_closure(session: Session, licenses: dict[str, License], now: datetime) -> datetime | None:
     """The latest moment ≤ now at which a license window closed on some piece: the feed
     changed then although nothing was written (Last-Modified must not predate it)."""
@@ -179,12 +221,10 @@ def last_closure(session: Session, licenses: dict[str, License], now: datetime) 
         if lic.window_days is None:
             continue
         span = timedelta(days=lic.window_days)
-        newest = session.scalar(
-            select(func.max(col(Article.published_at))).where(
-                col(Article.license) == lic.code,
-                col(Article.status) == "published",
-                col(Article.published_at) <= now - span,
-            )
+        newest = (
+            session.connection()
+            .execute(_closure_statement(), {"code": lic.code, "closed_by": now - span})
+            .scalar()
         )
         if newest is not None and (latest is None or newest + span > latest):
             latest = newest + span

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Result, Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -18,7 +19,7 @@ from syndication.feeds.listing import Page, Withdrawal, last_closure, scan_page,
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
 from syndication.fields import strip_xml_invalid
-from syndication.licensing.entitlement import available_from
+from syndication.licensing.entitlement import PartnerSnapshot, available_from
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
 from syndication.republish.access import view_for
@@ -48,6 +49,30 @@ def _page_query() -> Select:
     return select(*table.columns).where(col(Article.id).in_(bindparam("ids", expanding=True)))
 
 
+def _namespaces(result: Result[Any]) -> list[Any]:
+    """Every row (one fetchall) as a namespace, by zipping the column names once: ~2x
+    cheaper than unpacking each Row's mapping."""
+    names = tuple(result.keys())
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in result.all()]
+
+
+@lru_cache(maxsize=1)
+def _licenses_query() -> Select:
+    table = License.__table__  # type: ignore[attr-defined]
+    return (
+        select(*table.columns)
+        .join(PartnerLicense, col(PartnerLicense.license) == col(License.code))
+        .where(col(PartnerLicense.partner_id) == bindparam("partner_id"))
+    )
+
+
+def _licenses(session: Session, partner_id: int) -> dict[str, License]:
+    """The partner's licenses by code, as namespaces like the page's articles: read-only, and
+    a feed reads their attributes for every row it scans and every piece it renders."""
+    result = session.connection().execute(_licenses_query(), {"partner_id": partner_id})
+    return {lic.code: lic for lic in _namespaces(result)}
+
+
 def _items(
     session: Session,
     settings: Settings,
@@ -62,8 +87,8 @@ def _items(
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
     # 50 wide rows was a fifth of a cold render. Each row becomes a namespace: a Row's
     # attribute lookup costs ~0.4 us, and building a piece reads ~25 of them.
-    rows = session.connection().execute(_page_query(), {"ids": ids})
-    articles = {row.id: SimpleNamespace(**row._mapping) for row in rows}
+    result = session.connection().execute(_page_query(), {"ids": ids})
+    articles = {row.id: row for row in _namespaces(result)}
     urls = {link["url"] for row in articles.values() for link in row.related}
     pages = related_pages(session, partner.id, urls) if urls else {}
     items, visible_since, deliveries = [], [], []
@@ -121,19 +146,13 @@ def build_feed(
     now: datetime,
 ) -> BuiltFeed:
     assert partner.id is not None
-    lics = {
-        lic.code: lic
-        for lic in session.scalars(
-            select(License)
-            .join(PartnerLicense, col(PartnerLicense.license) == col(License.code))
-            .where(col(PartnerLicense.partner_id) == partner.id)
-        )
-    }
+    lics = _licenses(session, partner.id)
     granted = sorted(lics)
-    page = scan_page(session, partner, granted, lics, query, now)
+    facts = PartnerSnapshot.of(partner)
+    page = scan_page(session, facts, granted, lics, query, now)
     items, visible_since, deliveries = _items(session, settings, partner, page, lics, now)
     gone, ages_out = (
-        tombstones(session, partner, granted, lics, query, now) if query.first_page else ([], None)
+        tombstones(session, facts, granted, lics, query, now) if query.first_page else ([], None)
     )
     stones = tuple(_tombstone(settings, g) for g in gone)
     _, changed_at = catalog.current(session)

@@ -51,7 +51,7 @@ def _strings(value: Any, found: list[str]) -> None:
                     found.append(element)
                 else:
                     _strings(element, found)
-        else:
+        elif _FIELDS.get(kind, True):  # a dataclass, or a kind not seen yet; not a scalar
             _strings(item, found)
 
 

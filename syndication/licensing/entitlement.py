@@ -33,6 +33,21 @@ class PartnerFacts(Protocol):
     def sections(self) -> list[str] | None: ...
 
 
+@dataclass(frozen=True)
+class PartnerSnapshot:
+    """A partner's facts read once: a listing asks `decide` about every row it scans, and an
+    ORM attribute read costs several times a plain one."""
+
+    active: bool
+    audience: int
+    sees_embargoed: bool
+    sections: list[str] | None
+
+    @classmethod
+    def of(cls, partner: PartnerFacts) -> PartnerSnapshot:
+        return cls(partner.active, partner.audience, partner.sees_embargoed, partner.sections)
+
+
 class ArticleFacts(Protocol):
     @property
     def status(self) -> str: ...

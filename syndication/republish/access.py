@@ -7,7 +7,6 @@ otherwise be entitled to gets its reason (embargoed, expired, withdrawn = 410).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from syndication.licensing.models import License
 from syndication.partners.models import Partner
 from syndication.partners.service import granted_codes
 from syndication.republish.pixel import make_token
-from syndication.republish.view import Link, Republication, build_view
+from syndication.republish.view import Republication, build_view
 from syndication.settings import Settings
 
 
@@ -71,15 +70,13 @@ def view_for(
     """`related_pages` (from `accountability.ledger.related_pages`): our canonical URL -> the
     partner's own page for related pieces it republished; those links follow the partner."""
     assert partner.id is not None and article.id is not None
-    view = build_view(
+    return build_view(
         article,
         license,
         partner,
         authority=settings.authority,
         embargoed_until=decision.embargoed_until,
-        pixel_url=pixel_url(settings, partner.id, article.id),
+        # Signed only where the license asks for a pixel: an HMAC per piece of a feed.
+        pixel_url=pixel_url(settings, partner.id, article.id) if license.requires_pixel else None,
+        related_pages=related_pages,
     )
-    if not related_pages:
-        return view
-    related = tuple(Link(r.title, related_pages.get(r.url, r.url)) for r in view.related)
-    return replace(view, related=related)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -121,8 +122,11 @@ def build_view(
     authority: str,
     embargoed_until: datetime | None,
     pixel_url: str | None,
+    related_pages: Mapping[str, str] | None = None,
 ) -> Republication:
-    """Pure: everything partner-facing about a piece, with non-syndicated images left out."""
+    """Pure: everything partner-facing about a piece, with non-syndicated images left out.
+    `related_pages` maps a related piece's canonical URL to the partner's own page for it."""
+    pages = related_pages or {}
     credit_line = render_credit_line(
         license.credit_line,
         CreditContext(
@@ -152,7 +156,7 @@ def build_view(
         canonical_url=article.canonical_url,
         copyright_holder=article.copyright_holder,
         source_credits=tuple(Credit(c["name"], c.get("url")) for c in article.source_credits),
-        related=tuple(Link(r["title"], r["url"]) for r in article.related),
+        related=tuple(Link(r["title"], pages.get(r["url"], r["url"])) for r in article.related),
         images=tuple(
             Picture(i["url"], i.get("caption", ""), i.get("credit", ""))
             for i in article.images

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,9 +10,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from syndication.articles.models import Article
-from syndication.licensing.candidates import TOMBSTONE_DAYS, listing_clause, tombstone_clause
+from syndication.feeds.listing import scan_page, tombstones
+from syndication.feeds.query import Cursor, FeedQuery
+from syndication.licensing.candidates import (
+    TOMBSTONE_DAYS,
+    listing_template,
+    listing_values,
+    tombstone_template,
+    tombstone_values,
+)
 from syndication.licensing.entitlement import Verdict, decide
 from syndication.licensing.models import License
 from syndication.tables import metadata
@@ -139,10 +148,10 @@ def test_sql_narrowing_keeps_every_row_decide_would_grant(
     with engine.begin() as conn:
         conn.execute(delete(Article))
         conn.execute(insert(Article), [_row(a) for a in pieces])
-        listed = set(conn.scalars(select(Article.id).where(
-            listing_clause(partner, granted, lics, now))))  # fmt: skip
-        tombs = set(conn.scalars(select(Article.id).where(
-            tombstone_clause(partner, granted, lics, now))))  # fmt: skip
+        shape, values = listing_values(partner, granted, lics, now)
+        listed = set(conn.scalars(select(Article.id).where(listing_template(shape)), values))
+        shape_w, values_w = tombstone_values(partner, granted, lics, now)
+        tombs = set(conn.scalars(select(Article.id).where(tombstone_template(shape_w)), values_w))
     for a in pieces:
         verdict = decide(partner, granted, a, by_code[a.license], now).verdict
         if verdict in (Verdict.ENTITLED, Verdict.EMBARGOED):
@@ -152,3 +161,89 @@ def test_sql_narrowing_keeps_every_row_decide_would_grant(
         # A narrowing that keeps what decide refuses for a static reason would be no narrowing.
         if verdict is Verdict.NOT_ENTITLED:
             assert a.id not in listed and a.id not in tombs, a
+
+
+def _in_order(pieces: tuple[A, ...], newest_first: bool = True) -> list[A]:
+    return sorted(pieces, key=lambda a: (a.published_at, a.id), reverse=newest_first)
+
+
+queries = st.builds(
+    FeedQuery,
+    limit=st.integers(1, 5),
+    cursor=st.none()
+    | st.builds(Cursor, older=st.booleans(), published_at=moments, id=st.integers(0, 13)),
+    section=st.none() | st.sampled_from(SECTIONS),
+    since=st.none() | moments,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    partner=partners,
+    granted=st.lists(st.sampled_from(CODES), unique=True),
+    lics=licenses,
+    pieces=st.lists(st.integers(0, 0), min_size=1, max_size=12).flatmap(
+        lambda xs: st.tuples(*[articles(i) for i in range(len(xs))])
+    ),
+    query=queries,
+    anchor=st.none() | st.integers(0, 11),
+    now=moments,
+)
+def test_statements_built_once_per_shape_answer_what_the_rule_does(
+    engine: Engine, partner: P, granted: list[str], lics: tuple[L, ...], pieces: tuple[A, ...],
+    query: FeedQuery, anchor: int | None, now: datetime,
+) -> None:  # fmt: skip
+    """scan_page and tombstones run statements cached by shape with the call's values bound:
+    their answer must be the rule's, applied to every piece in Python, whatever the shape."""
+    if query.cursor is not None and anchor is not None:  # a cursor on a piece, as served
+        at = pieces[anchor % len(pieces)]
+        query = replace(query, cursor=replace(query.cursor, published_at=at.published_at, id=at.id))
+    by_code = {lic.code: lic for lic in lics}
+    with engine.begin() as conn:
+        conn.execute(delete(Article))
+        conn.execute(insert(Article), [_row(a) for a in pieces])
+    with Session(engine) as session:
+        page = scan_page(session, partner, granted, by_code, query, now)  # type: ignore[arg-type]
+        gone, _ = tombstones(session, partner, granted, by_code, query, now)  # type: ignore[arg-type]
+
+    def verdict(a: A) -> Verdict:
+        return decide(partner, granted, a, by_code[a.license], now).verdict
+
+    def filtered(a: A, moment: datetime | None) -> bool:
+        return (query.section is None or a.section == query.section) and (
+            query.since is None or (moment is not None and moment >= query.since)
+        )
+
+    cursor = query.cursor
+    backwards = cursor is not None and not cursor.older
+    listed = [
+        a
+        for a in _in_order(pieces, newest_first=not backwards)
+        if verdict(a) is Verdict.ENTITLED
+        and filtered(a, T0)  # every row's updated_at is T0
+        and (
+            cursor is None
+            or (
+                ((a.published_at, a.id) < (cursor.published_at, cursor.id)) is cursor.older
+                and (a.published_at, a.id) != (cursor.published_at, cursor.id)
+            )
+        )
+    ][: query.limit]
+    if backwards:
+        listed.reverse()
+    assert [ident for ident, _, _ in page.rows] == [a.id for a in listed]
+    stones = sorted(
+        (
+            a
+            for a in pieces
+            if verdict(a) is Verdict.WITHDRAWN
+            and a.withdrawn_at is not None
+            and a.withdrawn_at > now - timedelta(days=TOMBSTONE_DAYS)
+            and filtered(a, a.withdrawn_at)
+        ),
+        key=lambda a: (a.withdrawn_at, a.id),
+        reverse=True,
+    )
+    assert [w.article.id for w in gone] == [a.id for a in stones]

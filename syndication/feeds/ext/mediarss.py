@@ -15,6 +15,8 @@ from syndication.republish.view import Picture
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 NAME = "mediarss"
+CONTENT, DESCRIPTION = f"{{{MEDIA_NS}}}content", f"{{{MEDIA_NS}}}description"
+CREDIT, COPYRIGHT = f"{{{MEDIA_NS}}}credit", f"{{{MEDIA_NS}}}copyright"
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
                ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif",
                ".svg": "image/svg+xml"}  # fmt: skip
@@ -41,20 +43,16 @@ class MediaEntry(BaseEntryExtension):
 
     def _extend(self, entry: etree._Element) -> etree._Element:
         for picture in self.pictures:
-            content = etree.SubElement(
-                entry, f"{{{MEDIA_NS}}}content", url=picture.url, medium="image"
-            )
+            content = etree.SubElement(entry, CONTENT, url=picture.url, medium="image")
             mime = image_type(picture.url)
             if mime:
                 content.set("type", mime)
             if picture.caption:
-                description = etree.SubElement(content, f"{{{MEDIA_NS}}}description")
-                description.set("type", "plain")
-                description.text = picture.caption
+                etree.SubElement(content, DESCRIPTION, type="plain").text = picture.caption
             if picture.credit:
-                etree.SubElement(content, f"{{{MEDIA_NS}}}credit").text = picture.credit
+                etree.SubElement(content, CREDIT).text = picture.credit
             if self.copyright:
-                etree.SubElement(content, f"{{{MEDIA_NS}}}copyright").text = self.copyright
+                etree.SubElement(content, COPYRIGHT).text = self.copyright
         return entry
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
