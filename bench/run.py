@@ -1,6 +1,6 @@
 """`make bench`: every figure of docs/performance.md, measured in one run on this machine.
 
-    .venv/bin/python bench/run.py [--seconds 3] [--rounds 3] [--postgres URL] [--out FILE]
+    .venv/bin/python bench/run.py [--seconds 3] [--rounds 5] [--postgres URL] [--out FILE]
 
 Per backend (SQLite, and PostgreSQL when reachable): one database seeded once with bulk
 inserts (10 licenses, 1,000 partners, pieces grown 1k -> 10k -> 100k, a cold render timed at
@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
-from bench.harness import SERVERS, Run, Server, cold_render, ensure_wrk, wrk
+from bench.harness import SERVERS, Run, Server, cold_render_apart, ensure_wrk, wrk
 from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
 from syndication import migrate
 from syndication.db import make_engine
@@ -84,7 +84,7 @@ def prepare(backend: Backend, static: Path) -> None:
     for size in SIZES:
         started = time.perf_counter()
         grow(engine, size, LICENSES, now)
-        wall, cpu, body = cold_render(settings, BENCH_PARTNER, runs=15)
+        wall, cpu, body = cold_render_apart(backend.url, BENCH_PARTNER, runs=15)
         backend.growth[size] = (wall, cpu)
         print(f"{backend.name}: {size:>7,} pieces (+{time.perf_counter() - started:.0f} s); "
               f"(d) cold render {wall:.2f} ms wall, {cpu:.2f} ms CPU")  # fmt: skip
@@ -136,7 +136,7 @@ def compare_servers(backend: Backend, static: Path, args: argparse.Namespace) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", default=os.environ.get("SYNDICATION_BENCH_POSTGRES_URL",
                                                              DEFAULT_POSTGRES))  # fmt: skip
     parser.add_argument("--out", default="docs/performance.md")
