@@ -167,7 +167,8 @@ def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after
         "## A cold feed render as the catalog grows (in process)",
         "",
         "Query, entitlement check, fragments, the Atom writer and gzip, for the first page;",
-        "median of 15 renders, wall time (CPU time in brackets). The last size is (d).",
+        "median of 15 renders, wall time (CPU time in brackets), each size in a fresh process",
+        "that freezes its startup heap as a worker does. The last size is (d).",
         "",
         *_growth_table(backends),
     ]
