@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -90,50 +91,45 @@ def _sqlite_statements(probe: CatalogProbe) -> list[str]:
     return seen
 
 
-def test_sqlite_probe_queries_only_after_a_commit(engine: Engine) -> None:
+@pytest.fixture
+def sqlite_probe(engine: Engine) -> Iterator[CatalogProbe]:
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite only: the wal-index header")
     probe = CatalogProbe(engine)
-    try:
-        first = probe.read()
-        queries = _sqlite_statements(probe)
-        assert [probe.read() for _ in range(3)] == [first] * 3
-        assert queries == []  # nothing committed: the header answered
-        with session_scope(engine) as session:
-            catalog.bump(session)
-        assert probe.read() == first + 1
-        assert probe.read() == first + 1
-        assert len(queries) == 1
-    finally:
-        probe.close()
+    yield probe
+    probe.close()
 
 
-def test_sqlite_probe_sees_a_commit_from_another_process(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only: the wal-index header")
-    probe = CatalogProbe(engine)
-    try:
-        first = probe.read()
-        probe.read()
-        script = (
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
-            "c.execute('UPDATE catalog_state SET version = version + 5'); c.commit()"
-        )
-        subprocess.run([sys.executable, "-c", script, engine.url.database], check=True)
-        assert probe.read() == first + 5
-    finally:
-        probe.close()
+def test_sqlite_probe_queries_only_after_a_commit(
+    engine: Engine, sqlite_probe: CatalogProbe
+) -> None:
+    first = sqlite_probe.read()
+    queries = _sqlite_statements(sqlite_probe)
+    assert [sqlite_probe.read() for _ in range(3)] == [first] * 3
+    assert queries == []  # nothing committed: the header answered
+    with session_scope(engine) as session:
+        catalog.bump(session)
+    assert sqlite_probe.read() == first + 1
+    assert sqlite_probe.read() == first + 1
+    assert len(queries) == 1
 
 
-def test_sqlite_probe_queries_every_time_without_a_wal_index(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
-    probe = CatalogProbe(engine)
-    try:
-        first = probe.read()
-        probe._wal = None  # as for an in-memory database
-        queries = _sqlite_statements(probe)
-        assert [probe.read() for _ in range(2)] == [first] * 2
-        assert len(queries) == 2
-    finally:
-        probe.close()
+def test_sqlite_probe_sees_a_commit_from_another_process(
+    engine: Engine, sqlite_probe: CatalogProbe
+) -> None:
+    first = sqlite_probe.read()
+    sqlite_probe.read()
+    script = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        "c.execute('UPDATE catalog_state SET version = version + 5'); c.commit()"
+    )
+    subprocess.run([sys.executable, "-c", script, engine.url.database], check=True)
+    assert sqlite_probe.read() == first + 5
+
+
+def test_sqlite_probe_queries_every_time_without_a_wal_index(sqlite_probe: CatalogProbe) -> None:
+    first = sqlite_probe.read()
+    sqlite_probe._wal = None  # as for an in-memory database
+    queries = _sqlite_statements(sqlite_probe)
+    assert [sqlite_probe.read() for _ in range(2)] == [first] * 2
+    assert len(queries) == 2

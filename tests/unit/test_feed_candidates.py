@@ -128,16 +128,21 @@ def _row(a: A) -> dict:
     }  # fmt: skip
 
 
-@settings(
+examples = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+grants = st.lists(st.sampled_from(CODES), unique=True)
+catalogs = st.lists(st.integers(0, 0), min_size=1, max_size=12).flatmap(
+    lambda xs: st.tuples(*[articles(i) for i in range(len(xs))])
+)
+
+
+@examples
 @given(
     partner=partners,
-    granted=st.lists(st.sampled_from(CODES), unique=True),
+    granted=grants,
     lics=licenses,
-    pieces=st.lists(st.integers(0, 0), min_size=1, max_size=12).flatmap(
-        lambda xs: st.tuples(*[articles(i) for i in range(len(xs))])
-    ),
+    pieces=catalogs,
     now=moments,
 )
 def test_sql_narrowing_keeps_every_row_decide_would_grant(
@@ -177,16 +182,12 @@ queries = st.builds(
 )
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@examples
 @given(
     partner=partners,
-    granted=st.lists(st.sampled_from(CODES), unique=True),
+    granted=grants,
     lics=licenses,
-    pieces=st.lists(st.integers(0, 0), min_size=1, max_size=12).flatmap(
-        lambda xs: st.tuples(*[articles(i) for i in range(len(xs))])
-    ),
+    pieces=catalogs,
     query=queries,
     anchor=st.none() | st.integers(0, 11),
     now=moments,
