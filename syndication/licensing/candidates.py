@@ -83,13 +83,10 @@ def listing_values(
     published, and inside the license window (which, unlike an embargo, only ever closes).
     Answers the shape of `listing_template` and its bind values."""
     held = _held(partner, granted, licenses)
-    values: dict[str, Any] = {}
+    values = _license_values(partner, held)
     for i, lic in enumerate(held):
-        values[f"code_{i}"] = lic.code
         if lic.window_days is not None:
             values[f"opened_{i}"] = now - timedelta(days=lic.window_days)
-    if held and partner.sections is not None:
-        values["sections"] = list(partner.sections)
     shape = (tuple(lic.window_days is not None for lic in held), partner.sections is not None)
     return shape, values
 
@@ -103,8 +100,14 @@ def tombstone_values(
     """Rows `decide` may answer WITHDRAWN for, withdrawn within the last TOMBSTONE_DAYS:
     the shape of `tombstone_template` and its bind values."""
     held = _held(partner, granted, licenses)
-    values: dict[str, Any] = {f"code_{i}": lic.code for i, lic in enumerate(held)}
+    values = _license_values(partner, held)
     values["withdrawn_after"] = now - timedelta(days=TOMBSTONE_DAYS)
+    return (len(held), partner.sections is not None), values
+
+
+def _license_values(partner: PartnerFacts, held: list[LicenseFacts]) -> dict[str, Any]:
+    """The bind values both templates share: each held license's code, and the sections."""
+    values: dict[str, Any] = {f"code_{i}": lic.code for i, lic in enumerate(held)}
     if held and partner.sections is not None:
         values["sections"] = list(partner.sections)
-    return (len(held), partner.sections is not None), values
+    return values
