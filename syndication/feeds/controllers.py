@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, HttpMethod, Request, route
 from litestar.response.base import ASGIResponse
 
 from syndication.feeds.runtime import FeedRuntime, runtime
@@ -13,8 +13,12 @@ from syndication.feeds.serving import respond
 DESCRIPTION = (
     "The pieces the partner holding the key (Authorization: Bearer, or ?key=) is entitled to. "
     "Query: limit (1-100, default 50), cursor (from a next/previous link), section, since "
-    "(RFC 3339). Answers ETag and Last-Modified, and 304 to a matching conditional request."
+    "(RFC 3339). Answers ETag and Last-Modified, and 304 to a matching conditional request. "
+    "HEAD answers the same status and headers without the body."
 )
+# HEAD beside GET: a CDN or a partner's checker asks for the headers alone (RFC 9110 9.3.2).
+# Litestar's @head refuses handlers that return a body, so both methods share one route.
+METHODS = [HttpMethod.GET, HttpMethod.HEAD]
 
 
 class FeedController(Controller):
@@ -31,14 +35,23 @@ class FeedController(Controller):
     path = "/feeds"
     tags = ["feeds"]
 
-    @get("/rss.xml", description=DESCRIPTION, media_type="application/rss+xml")
+    @route(
+        "/rss.xml", http_method=METHODS, description=DESCRIPTION, media_type="application/rss+xml"
+    )
     async def rss(self, request: Request[Any, Any, Any]) -> ASGIResponse:
         return await respond(self.feeds(request), request, "rss")
 
-    @get("/atom.xml", description=DESCRIPTION, media_type="application/atom+xml")
+    @route(
+        "/atom.xml", http_method=METHODS, description=DESCRIPTION, media_type="application/atom+xml"
+    )
     async def atom(self, request: Request[Any, Any, Any]) -> ASGIResponse:
         return await respond(self.feeds(request), request, "atom")
 
-    @get("/feed.json", description=DESCRIPTION, media_type="application/feed+json")
+    @route(
+        "/feed.json",
+        http_method=METHODS,
+        description=DESCRIPTION,
+        media_type="application/feed+json",
+    )
     async def json_feed(self, request: Request[Any, Any, Any]) -> ASGIResponse:
         return await respond(self.feeds(request), request, "json")

@@ -49,6 +49,7 @@ class FeedResponse(ASGIResponse):
         headers: list[tuple[bytes, bytes]],
         body: bytes = b"",
         background: BackgroundTasks | None = None,
+        head: bool = False,
     ) -> None:
         self.status_code = status_code
         self.headers = MutableScopeHeaders()
@@ -56,7 +57,7 @@ class FeedResponse(ASGIResponse):
         self.body = body
         self.content_length = len(body)
         self.background = background
-        self.is_head_response = False
+        self.is_head_response = head  # the headers as for GET, no body (ASGIResponse)
         self.encoding = "utf-8"
         self._encoded_cookies = ()
 
@@ -144,6 +145,7 @@ async def _fill(
 
 async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str) -> FeedResponse:
     scope = request.scope
+    head = scope["method"] == "HEAD"
     headers = _headers(scope)
     params = (
         dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
@@ -164,15 +166,23 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
     entry = feeds.feeds.get(key)
     delivered: tuple[Delivery, ...] = ()
     if entry is None or not entry.fresh(now):
-        entry, delivered = await fill_once(feeds, key, partner, fmt, params)
-    tasks = [BackgroundTask(feeds.usage.flush)] if feeds.usage.pull(partner_id, fmt, now) else []
+        # A HEAD renders for its headers but caches nothing, so the GET that renders next
+        # records its deliveries in the ledger (a HEAD delivers nothing).
+        if head:
+            filled = await to_thread.run_sync(fill, feeds, partner, fmt, parse_query(params))
+            entry = filled[0]
+        else:
+            entry, delivered = await fill_once(feeds, key, partner, fmt, params)
+    # A HEAD hands out no pieces: no pull counted, nothing for the ledger.
+    pulled = not head and feeds.usage.pull(partner_id, fmt, now)
+    tasks = [BackgroundTask(feeds.usage.flush)] if pulled else []
     if delivered:
         tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
     background = BackgroundTasks(tasks) if tasks else None
     gzipped = accepts_gzip(headers.get(b"accept-encoding"))
     answer = [*entry.encoded[gzipped], *cache_headers(entry, now, "key" in params)]
     if not_modified(headers.get(b"if-none-match"), headers.get(b"if-modified-since"), entry):
-        return FeedResponse(HTTP_304_NOT_MODIFIED, answer, background=background)
+        return FeedResponse(HTTP_304_NOT_MODIFIED, answer, background=background, head=head)
     body = entry.gzipped if gzipped else entry.body
     answer += ((b"content-type", entry.media_type.encode()), (b"content-length", b"%d" % len(body)))
-    return FeedResponse(HTTP_200_OK, answer, body, background)
+    return FeedResponse(HTTP_200_OK, answer, body, background, head)

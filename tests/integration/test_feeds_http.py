@@ -282,3 +282,33 @@ def test_a_failed_shared_render_fails_its_waiters_and_the_next_pull_retries(
         failing[0] = False
         assert quiet.get(ATOM, headers=world.auth("gazette")).status_code == 200
         assert len(calls) == 2
+
+
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", ATOM, JSON])
+def test_head_answers_the_get_headers_without_a_body(
+    client: TestClient, world: World, engine: Engine, path: str
+) -> None:
+    from syndication.accountability.models import DeliveryRecord
+
+    assert client.head(path).status_code == 401
+    head = client.head(path, headers=world.auth("gazette"))  # nothing cached yet: rendered
+    assert head.status_code == 200 and head.content == b""
+    with session_scope(engine) as session:  # a HEAD hands out no pieces
+        assert session.scalars(select(DeliveryRecord)).all() == []
+    get = client.get(path, headers=world.auth("gazette"))
+    assert get.content
+    names = ("etag", "last-modified", "cache-control", "vary", "content-type", "content-length")
+    for name in (*names, "content-encoding"):  # the client asks for gzip by default
+        assert head.headers[name] == get.headers[name], name
+    plain = {**world.auth("gazette"), "Accept-Encoding": "identity"}
+    assert int(client.head(path, headers=plain).headers["content-length"]) == len(get.content)
+    again = client.head(path, headers=world.auth("gazette"))  # from the cache
+    assert again.headers["etag"] == get.headers["etag"] and again.content == b""
+    unchanged = client.head(
+        path, headers={**world.auth("gazette"), "If-None-Match": get.headers["etag"]}
+    )
+    assert unchanged.status_code == 304
+    client.__exit__(None, None, None)  # shutdown writes the buffered pulls
+    with session_scope(engine) as session:
+        assert sum(session.scalars(select(UsageEvent.times)).all()) == 1  # the GET alone
+        assert session.scalars(select(DeliveryRecord)).all() != []  # the GET's render recorded
