@@ -89,7 +89,7 @@ def create_app(
         template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         on_shutdown=[dispose],
-        lifespan=[worker.lifespan(settings, engine, clock)],
+        lifespan=[worker.lifespan(settings, engine, clock), feed_runtime.lifespan],
         debug=settings.debug,
     )
 

@@ -9,10 +9,11 @@ revocation, and a cached feed is never served past a write partners could see.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import threading
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,10 +33,12 @@ from syndication.partners.models import Partner
 from syndication.settings import Settings
 from syndication.usage.service import Usage, record
 
+logger = logging.getLogger(__name__)
 VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
-# Small, frequent batches: one batch of 5,000 rows held the GIL for ~35 ms and set every
-# feed's p99 latency (measured with wrk). A batch holds a row per partner and format per second.
-USAGE_FLUSH_SECONDS = 0.1
+# Held pulls are written every second by the worker's flusher, and at once when this many rows
+# are held: one batch of 5,000 rows held the GIL for ~35 ms and set every feed's p99 latency
+# (measured with wrk). A row stands for one partner and format in one second.
+USAGE_FLUSH_SECONDS = 1.0
 USAGE_FLUSH_ROWS = 500
 PROBE_TIMEOUT_MS = 2000  # a stuck version read fails the request instead of holding it
 
@@ -281,38 +284,54 @@ def key_digest(secret: str) -> bytes:
 
 class UsageBuffer:
     """Feed pulls counted in memory, one count per (partner, format, second), and written as
-    one row each (`times` = the count) at most every USAGE_FLUSH_SECONDS (or once
-    USAGE_FLUSH_ROWS counts are held), from a background task; whatever is left is written at
-    shutdown. A row a pull cost ~40 µs of database work on the 2-core bench host, more than a
-    304 itself (py-spy, docs/performance.md); a busy partner now costs a row a second."""
+    one row each (`times` = the count): every USAGE_FLUSH_SECONDS by the worker's flusher
+    (`lifespan`), at once by a background task when USAGE_FLUSH_ROWS rows are held, and what is
+    left at shutdown. A row a pull cost ~40 µs of database work on the 2-core bench host, more
+    than a 304 itself (py-spy, docs/performance.md); a busy partner now costs a row a second.
+    Flushing from the pulls themselves (every 0.1 s) left the last pulls before a quiet spell
+    unwritten until the next pull, however late."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._counts: dict[tuple[int, str, datetime], int] = {}
         self._lock = threading.Lock()
-        self._last_flush = float("-inf")
+        self._asked = False  # a flush was asked of a pull's background task and not yet run
 
     def pull(self, partner_id: int, fmt: str, at: datetime) -> bool:
-        """Count one pull; True when the caller should schedule `flush`."""
+        """Count one pull; True (once) when so many rows are held that the caller should
+        schedule `flush` now rather than leave them to the flusher."""
         key = (partner_id, fmt, at.replace(microsecond=0))
         with self._lock:
             counts = self._counts
             counts[key] = counts.get(key, 0) + 1
-            due = (
-                len(counts) >= USAGE_FLUSH_ROWS
-                or time.monotonic() - self._last_flush >= USAGE_FLUSH_SECONDS
-            )
-            if due:
-                self._last_flush = time.monotonic()
-            return due
+            if self._asked or len(counts) < USAGE_FLUSH_ROWS:
+                return False
+            self._asked = True
+            return True
+
+    def held(self) -> bool:
+        return bool(self._counts)
 
     def flush(self) -> None:
         with self._lock:
             counts, self._counts = self._counts, {}
-        record(self.engine, [
-            Usage(kind="feed_pull", partner_id=partner_id, at=at, format=fmt, times=times)
-            for (partner_id, fmt, at), times in counts.items()
-        ])  # fmt: skip
+            self._asked = False
+        if counts:
+            record(self.engine, [
+                Usage(kind="feed_pull", partner_id=partner_id, at=at, format=fmt, times=times)
+                for (partner_id, fmt, at), times in counts.items()
+            ])  # fmt: skip
+
+
+async def flush_usage(usage: UsageBuffer) -> None:
+    """Write the held pulls every USAGE_FLUSH_SECONDS, off the event loop, until cancelled."""
+    while True:
+        await asyncio.sleep(USAGE_FLUSH_SECONDS)
+        if usage.held():
+            try:
+                await to_thread.run_sync(usage.flush)
+            except Exception:  # the counts of this batch are lost; the next batch may not be
+                logger.exception("writing the held feed pulls failed")
 
 
 @dataclass
@@ -340,6 +359,19 @@ def runtime(app: Any) -> FeedRuntime:
                             probe=CatalogProbe(engine), usage=UsageBuffer(engine))  # fmt: skip
         state["feeds"] = found
     return found
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """The app's lifespan hook: the usage flusher runs while the app runs. It stops before the
+    shutdown hook (`shutdown`) writes what is still held."""
+    flusher = asyncio.create_task(flush_usage(runtime(app).usage))
+    try:
+        yield
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
 
 
 def shutdown(app: Any) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from syndication.db import session_scope
 from syndication.feeds import serving
 from syndication.usage.models import UsageEvent
+from tests.conftest import BASE_URL
 from tests.factories import article_body, create
 from tests.integration.feeds_setup import World, build_world
 
@@ -223,6 +224,27 @@ def test_every_pull_is_recorded(client: TestClient, world: World, engine: Engine
     assert pulls == {"atom": 3, "json": 1}
     assert {r.kind for r in rows} == {"feed_pull"}
     assert all(r.at is not None and r.at.microsecond == 0 for r in rows)
+
+
+def test_pulls_are_written_within_the_flush_interval_while_the_app_runs(
+    app: Litestar, staff_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndication.feeds import runtime
+
+    monkeypatch.setattr(runtime, "USAGE_FLUSH_SECONDS", 0.05)
+    engine = app.state.engine
+    with TestClient(app, base_url=BASE_URL) as client:
+        world = build_world(client, staff_headers)
+        for _ in range(3):  # no pull after these: the flusher alone writes them
+            assert client.get(ATOM, headers=world.auth("gazette")).status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with session_scope(engine) as session:
+                written = sum(session.scalars(select(UsageEvent.times)).all())
+            if written == 3:
+                break
+            time.sleep(0.05)
+        assert written == 3
 
 
 def test_json_feed_content_type(client: TestClient, world: World) -> None:

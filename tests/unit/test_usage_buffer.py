@@ -3,7 +3,7 @@ busy feed costs a row a second, not a row a pull, and no flush holds a worker fo
 
 from __future__ import annotations
 
-import time
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,9 +51,64 @@ def test_no_batch_exceeds_a_few_hundred_rows(monkeypatch: Any) -> None:
     assert max(len(batch) for batch in written) <= runtime.USAGE_FLUSH_ROWS <= 500
 
 
-def test_a_flush_is_due_a_tenth_of_a_second_later() -> None:
+def test_a_pull_asks_for_a_flush_once_the_row_bound_is_held(monkeypatch: Any) -> None:
+    written = _capture(monkeypatch)
     buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
-    assert buffer.pull(1, "atom", AT)
-    assert not buffer.pull(1, "atom", AT)
-    time.sleep(runtime.USAGE_FLUSH_SECONDS + 0.02)
-    assert buffer.pull(1, "atom", AT) and runtime.USAGE_FLUSH_SECONDS <= 0.1
+    asked = [p for p in range(runtime.USAGE_FLUSH_ROWS + 10) if buffer.pull(p, "atom", AT)]
+    assert asked == [runtime.USAGE_FLUSH_ROWS - 1]  # once, until that flush has run
+    buffer.flush()
+    assert not buffer.held() and len(written[0]) == runtime.USAGE_FLUSH_ROWS + 10
+    assert not buffer.pull(1, "atom", AT)  # a lone pull is left to the flusher
+
+
+def test_the_flusher_writes_held_pulls_without_waiting_for_another_pull(monkeypatch: Any) -> None:
+    written = _capture(monkeypatch)
+    monkeypatch.setattr(runtime, "USAGE_FLUSH_SECONDS", 0.01)
+    buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        flusher = asyncio.create_task(runtime.flush_usage(buffer))
+        buffer.pull(1, "atom", AT)
+        buffer.pull(1, "atom", AT)
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if written:
+                break
+        buffer.pull(2, "rss", AT)  # the flusher goes on after writing
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if len(written) == 2:
+                break
+        flusher.cancel()
+
+    asyncio.run(scenario())
+    assert [[(u.partner_id, u.format, u.times) for u in batch] for batch in written] == [
+        [(1, "atom", 2)],
+        [(2, "rss", 1)],
+    ]
+
+
+def test_a_failed_write_does_not_stop_the_flusher(monkeypatch: Any) -> None:
+    batches: list[int] = []
+
+    def failing_once(_engine: Any, events: list[Usage]) -> None:
+        batches.append(len(events))
+        if len(batches) == 1:
+            raise RuntimeError("database gone")
+
+    monkeypatch.setattr(runtime, "record", failing_once)
+    monkeypatch.setattr(runtime, "USAGE_FLUSH_SECONDS", 0.01)
+    buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        flusher = asyncio.create_task(runtime.flush_usage(buffer))
+        buffer.pull(1, "atom", AT)
+        while not batches:
+            await asyncio.sleep(0.01)
+        buffer.pull(2, "atom", AT)
+        while len(batches) < 2:
+            await asyncio.sleep(0.01)
+        flusher.cancel()
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=10))
+    assert batches == [1, 1]
