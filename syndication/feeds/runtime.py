@@ -46,30 +46,43 @@ PROBE_TIMEOUT_MS = 2000  # a stuck version read fails the request instead of hol
 class SharedRead:
     """One round trip answers every request that arrived before it began.
 
-    A request waits for a read that starts after it arrived (never one already in flight,
+    A request waits for a read whose query is sent after it arrived (never one already sent,
     which could miss a commit made just before the request), and every request waiting when
-    that read starts shares its answer. Under load one query serves a whole batch of pulls;
-    alone, a request pays one round trip, as before. Bound to the event loop it was made on.
+    that query is sent shares its answer. A read is sent one loop iteration after it is
+    asked for, so the requests that arrive meanwhile share it too: each read costs ~25 µs of
+    CPU on this host (the loopback send and the wake-up), as much as a 304 itself. Under load
+    one query serves a whole batch of pulls; alone, a request pays one round trip, as before.
+    Bound to the event loop it was made on.
     """
 
     def __init__(self, fetch: Callable[[], Awaitable[int]]) -> None:
         self._fetch = fetch
         self._loop = asyncio.get_running_loop()
-        self._running: asyncio.Future[int] | None = None  # began before later arrivals
-        self._next: asyncio.Future[int] | None = None  # those arrivals wait for this one
+        self._running: asyncio.Future[int] | None = None  # the read asked for or in flight
+        self._sent = False  # whether the running read's query has gone: later arrivals wait
+        self._next: asyncio.Future[int] | None = None  # for this one
 
     async def read(self) -> int:
-        if self._running is None:
-            self._running = started = self._loop.create_future()
-            self._loop.create_task(self._run(started))
-            return await asyncio.shield(started)
-        if self._next is None:
-            self._next = self._loop.create_future()
-        return await asyncio.shield(self._next)
+        running = self._running
+        if running is None:
+            self._running = running = self._loop.create_future()
+            self._sent = False
+            self._loop.create_task(self._run(running))  # sends on its first step
+        elif self._sent:
+            if self._next is None:
+                self._next = self._loop.create_future()
+            running = self._next
+        return await asyncio.shield(running)
 
     async def _run(self, future: asyncio.Future[int]) -> None:
+        queued = False  # the first read was queued by create_task: it already waited a step
         while True:
             try:
+                if queued:
+                    await asyncio.sleep(0)  # the arrivals of this iteration join this read
+                # From here on arrivals wait for the next read. fetch sends the query before
+                # it first yields (or later, once connected): after every request that joined.
+                self._sent = True
                 value = await self._fetch()
             except asyncio.CancelledError:  # the loop is closing: nobody is left to answer
                 for waiting in (future, self._next):
@@ -85,7 +98,7 @@ class SharedRead:
             self._running, self._next = self._next, None
             if self._running is None:
                 return
-            future = self._running
+            future, queued, self._sent = self._running, True, False
 
 
 class CatalogProbe:
