@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import DateTime, TypeDecorator, event
+from sqlalchemy import DateTime, TypeDecorator, any_, bindparam, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
 from sqlmodel import create_engine
 
 from syndication.settings import Settings
@@ -65,6 +68,18 @@ def json_loads(text: str | bytes) -> Any:
         return msgspec.json.decode(text)
     except msgspec.MsgspecError:
         return json.loads(text)
+
+
+def in_list(
+    column: Mapped[Any], name: str, item: type[TypeEngine[Any]], dialect: str
+) -> ColumnElement[bool]:
+    """`column IN :name`, the list bound as one parameter. On PostgreSQL `= ANY(:name)`, one
+    array: the statement's text stays the same for every list, where an expanded IN is
+    rendered, sent, parsed and planned anew per length (a feed's 120 related URLs cost more
+    to send and plan than to run). SQLite has no arrays: its IN list is expanded."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(item)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

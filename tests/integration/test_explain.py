@@ -112,7 +112,10 @@ def test_feed_queries_use_the_article_indexes(engine: Engine, settings: Settings
     listing = [p for s, p in plans.items() if "status = " in s and "withdrawn_at >" not in s]
     stones = [p for s, p in plans.items() if "withdrawn_at >" in s]
     related = [p for s, p in plans.items() if "FROM usage_event" in s]
-    assert listing and stones and related, list(plans)
+    by_id = [p for s, p in plans.items() if "article.body_html" in s]
+    assert listing and stones and related and by_id, list(plans)
+    for plan in by_id:
+        assert re.search(r"Index Scan using article_pkey|USING INTEGER PRIMARY KEY", plan), plan
     for plan in related:  # a partner's pixel hits, never every pull or download there is
         assert not re.search(r"Seq Scan on (article|usage_event)", plan), plan
         assert not re.search(r"SCAN (article|usage_event)\b(?! USING)", plan), plan

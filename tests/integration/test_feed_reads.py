@@ -1,0 +1,94 @@
+"""How a feed render reads, per backend: id and URL lists bound as one parameter (an array on
+PostgreSQL, an expanded IN on SQLite) answer the same rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Engine
+
+from syndication.accountability.ledger import related_pages
+from syndication.accountability.models import DeliveryRecord
+from syndication.articles.models import Article
+from syndication.db import session_scope
+from syndication.feeds.service import _page_query
+from syndication.licensing.models import License
+from syndication.partners.models import Partner, PartnerLicense
+from syndication.usage.models import UsageEvent
+
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+PIECES = 8
+
+
+def _seed(engine: Engine) -> int:
+    """Eight pieces under one license held by one partner; the partner was sent piece 2 and
+    showed it on its own page. Answers the partner's id."""
+    with engine.begin() as conn:
+        conn.execute(insert(License), [
+            {"code": "lic", "name": "License", "url": "https://news.example.org/l",
+             "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
+             "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
+             "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
+             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}
+        ])  # fmt: skip
+        conn.execute(insert(Partner), [
+            {"slug": "gazette", "name": "Gazette", "audience": 1_000, "sees_embargoed": False,
+             "active": True, "created_at": NOW, "updated_at": NOW}
+        ])  # fmt: skip
+        partner = conn.execute(text("SELECT id FROM partner")).scalar_one()
+        conn.execute(insert(PartnerLicense), [{"partner_id": partner, "license": "lic"}])
+        conn.execute(insert(Article), [
+            {"id": n, "slug": f"p-{n}", "headline": f"H {n}", "summary": "",
+             "body_html": "<p>b</p>", "byline": "", "section": "news", "tags": [f"t{n}"],
+             "copyright_holder": "H", "canonical_url": f"https://news.example.org/{n}",
+             "license": "lic", "published_at": NOW - timedelta(minutes=n),
+             "source_credits": [], "images": [], "corrections": [],
+             "related": [{"title": "R", "url": f"https://news.example.org/{(n + 1) % PIECES + 1}"}],
+             "created_at": NOW, "updated_at": NOW}
+            for n in range(1, PIECES + 1)
+        ])  # fmt: skip
+        conn.execute(insert(DeliveryRecord), [
+            {"partner_id": partner, "article_id": 2, "revision": 1, "html_sha256": "0" * 64,
+             "license_code": "lic", "credit_line": "By H.", "delivered_at": NOW}
+        ])  # fmt: skip
+        conn.execute(insert(UsageEvent), [
+            {"kind": "pixel_hit", "partner_id": partner, "article_id": 2, "format": None,
+             "page": "https://gazette.example/two", "at": NOW}
+        ])  # fmt: skip
+    return int(partner)
+
+
+def _statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_page_rows_by_id_list(engine: Engine) -> None:
+    _seed(engine)
+    seen = _statements(engine)
+    with session_scope(engine, write=False) as session:
+        conn = session.connection()
+        query = _page_query(engine.dialect.name)
+        for ids in ([3, 1, 7], [5, 5, 99], list(range(1, PIECES + 1)), [99], []):
+            rows = conn.execute(query, {"ids": ids}).all()
+            assert sorted(r.id for r in rows) == sorted({i for i in ids if i <= PIECES})
+        [row] = conn.execute(query, {"ids": [4]}).all()
+        assert row.tags == ["t4"] and row.published_at == NOW - timedelta(minutes=4)
+    by_id = {s for s in seen if "article.body_html" in s}
+    if engine.dialect.name == "postgresql":  # one statement text for every list
+        assert len(by_id) == 1 and "= ANY (" in by_id.pop()
+    else:
+        assert all(" IN (" in s for s in by_id)
+
+
+def test_related_pages_from_a_long_url_list(engine: Engine) -> None:
+    partner = _seed(engine)
+    urls = [f"https://news.example.org/{n}" for n in range(1, 150)]
+    with session_scope(engine, write=False) as session:
+        assert related_pages(session, partner, urls) == {
+            "https://news.example.org/2": "https://gazette.example/two"
+        }
+        assert related_pages(session, partner, urls[2:]) == {}
+        assert related_pages(session, partner, []) == {}
