@@ -143,6 +143,22 @@ def open_session(engine: Engine, write: bool) -> Session:
     return Session(writer(engine) if write else engine, expire_on_commit=False)
 
 
+def statements_apart(session: Session) -> None:
+    """On PostgreSQL, a fresh session that will only read runs each statement on its own
+    (autocommit) instead of in a READ COMMITTED transaction. Nothing it reads changes: at
+    READ COMMITTED every statement takes its own snapshot inside a transaction as well, so a
+    read-only transaction adds no consistency, only two round trips (BEGIN and ROLLBACK) and
+    a reset: psycopg forgets its prepared statements on every ROLLBACK, so without one a
+    worker's repeated reads are prepared after a few uses and skip parsing and planning.
+    statement_timeout is set per connection (make_engine), so it bounds each statement
+    either way. SQLite keeps its transaction: there a read transaction is one snapshot for
+    all statements, and BEGIN costs no round trip. A session already in a transaction keeps
+    it: its caller chose."""
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @contextmanager
 def session_scope(engine: Engine, write: bool = True) -> Iterator[Session]:
     session = open_session(engine, write)

@@ -1,5 +1,6 @@
 """How a feed render reads, per backend: id and URL lists bound as one parameter (an array on
-PostgreSQL, an expanded IN on SQLite) answer the same rows."""
+PostgreSQL, an expanded IN on SQLite) answer the same rows; on PostgreSQL a render's
+statements run outside a transaction, so psycopg's prepared statements outlive the render."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from sqlalchemy.engine import Engine
 from syndication.accountability.ledger import related_pages
 from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
-from syndication.db import session_scope
-from syndication.feeds.service import _page_query
+from syndication.db import open_session, session_scope
+from syndication.feeds.query import FeedQuery
+from syndication.feeds.service import _page_query, build_feed
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
+from syndication.settings import Settings
 from syndication.usage.models import UsageEvent
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -92,3 +95,48 @@ def test_related_pages_from_a_long_url_list(engine: Engine) -> None:
         }
         assert related_pages(session, partner, urls[2:]) == {}
         assert related_pages(session, partner, []) == {}
+
+
+def _render(engine: Engine, settings: Settings, partner: Partner) -> None:
+    with open_session(engine, write=False) as session:  # a fresh session, as `fill` opens
+        built = build_feed(session, settings, partner, "atom", FeedQuery(), NOW)
+    assert len(built.view.items) == PIECES
+    assert (
+        "https://gazette.example/two" in built.view.items[-1].content_html
+    )  # piece 8 relates to 2
+
+
+def test_a_render_reads_outside_a_transaction_on_postgresql(
+    engine: Engine, settings: Settings
+) -> None:
+    _seed(engine)
+    with session_scope(engine, write=False) as session:
+        partner = session.query(Partner).one()
+    in_transaction: list[bool] = []
+
+    def check(conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        raw = conn.connection.dbapi_connection
+        if statement == "BEGIN":  # SQLite's, which `db._sqlite_begin` sends
+            return
+        if engine.dialect.name == "postgresql":
+            in_transaction.append(not raw.autocommit)
+        else:
+            in_transaction.append(raw.in_transaction)
+
+    event.listen(engine, "before_cursor_execute", check)
+    _render(engine, settings, partner)
+    event.remove(engine, "before_cursor_execute", check)
+    assert in_transaction
+    # SQLite keeps its read transaction: one snapshot for every statement.
+    assert set(in_transaction) == {engine.dialect.name == "sqlite"}
+    if engine.dialect.name != "postgresql":
+        return
+    for _ in range(6):  # psycopg prepares a statement on its fifth use
+        _render(engine, settings, partner)
+    with engine.connect() as conn:  # the pool's one connection, as the renders left it
+        assert not conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+    assert any("article.body_html" in s for (s,) in prepared), prepared
+    with session_scope(engine) as session:  # the next writer has its transaction again
+        session.execute(text("SELECT 1"))
+        assert not session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
