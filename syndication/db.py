@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +53,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """What process_result_value answers, in one call per value on SQLite and PostgreSQL:
+        the TypeDecorator's own wrapper calls the driver type's processor, then ours (a feed
+        render converts ~400 timestamps). PostgreSQL sessions run in UTC (make_engine), so
+        psycopg already answers datetime.UTC and nothing is converted."""
+        if dialect.name == "sqlite":
+            return _from_sqlite
+        if dialect.name == "postgresql":
+            return _in_utc
+        return super().result_processor(dialect, coltype)
+
+
+def _from_sqlite(text: str | None) -> datetime | None:
+    """SQLAlchemy's SQLite DATETIME (fromisoformat), then UTCDateTime.process_result_value."""
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    """UTCDateTime.process_result_value, answering an aware UTC value as it is."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
@@ -118,7 +144,11 @@ def make_engine(settings: Settings) -> Engine:
         return engine
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
-        connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+        # TimeZone=UTC: psycopg then answers timestamps with datetime.UTC itself (for a named
+        # zone, even Etc/UTC, it answers a ZoneInfo that UTCDateTime has to convert).
+        connect_args["options"] = (
+            f"-c statement_timeout={settings.db_statement_timeout_ms} -c TimeZone=UTC"
+        )
     return create_engine(
         url,
         pool_size=settings.db_pool_size,  # kept open; bursts open more, closed when returned

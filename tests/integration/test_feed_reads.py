@@ -140,3 +140,17 @@ def test_a_render_reads_outside_a_transaction_on_postgresql(
     with session_scope(engine) as session:  # the next writer has its transaction again
         session.execute(text("SELECT 1"))
         assert not session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+
+
+def test_timestamps_come_back_in_utc(engine: Engine) -> None:
+    """PostgreSQL sessions run in UTC (make_engine), so psycopg answers datetime.UTC itself
+    and UTCDateTime converts nothing; either way every timestamp read is in datetime.UTC."""
+    _seed(engine)
+    with session_scope(engine, write=False) as session:
+        conn = session.connection()
+        if engine.dialect.name == "postgresql":
+            assert conn.exec_driver_sql("SELECT now()").scalar().tzinfo is UTC
+        rows = conn.execute(_page_query(engine.dialect.name), {"ids": [1, 2]}).all()
+    for row in rows:
+        assert row.published_at.tzinfo is UTC and row.created_at.tzinfo is UTC
+        assert row.embargo_until is None
