@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import DateTime, TypeDecorator, event
+from sqlalchemy import DateTime, TypeDecorator, any_, bindparam, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
 from sqlmodel import create_engine
 
 from syndication.settings import Settings
@@ -51,6 +54,32 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """What process_result_value answers, in one call per value on SQLite and PostgreSQL:
+        the TypeDecorator's own wrapper calls the driver type's processor, then ours (a feed
+        render converts ~400 timestamps). PostgreSQL sessions run in UTC (make_engine), so
+        psycopg already answers datetime.UTC and nothing is converted."""
+        if dialect.name == "sqlite":
+            return _from_sqlite
+        if dialect.name == "postgresql":
+            return _in_utc
+        return super().result_processor(dialect, coltype)
+
+
+def _from_sqlite(text: str | None) -> datetime | None:
+    """SQLAlchemy's SQLite DATETIME (fromisoformat), then UTCDateTime.process_result_value."""
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    """UTCDateTime.process_result_value, answering an aware UTC value as it is."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -65,6 +94,18 @@ def json_loads(text: str | bytes) -> Any:
         return msgspec.json.decode(text)
     except msgspec.MsgspecError:
         return json.loads(text)
+
+
+def in_list(
+    column: Mapped[Any], name: str, item: type[TypeEngine[Any]], dialect: str
+) -> ColumnElement[bool]:
+    """`column IN :name`, the list bound as one parameter. On PostgreSQL `= ANY(:name)`, one
+    array: the statement's text stays the same for every list, where an expanded IN is
+    rendered, sent, parsed and planned anew per length (a feed's 120 related URLs cost more
+    to send and plan than to run). SQLite has no arrays: its IN list is expanded."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(item)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -103,7 +144,11 @@ def make_engine(settings: Settings) -> Engine:
         return engine
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
-        connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+        # TimeZone=UTC: psycopg then answers timestamps with datetime.UTC itself (for a named
+        # zone, even Etc/UTC, it answers a ZoneInfo that UTCDateTime has to convert).
+        connect_args["options"] = (
+            f"-c statement_timeout={settings.db_statement_timeout_ms} -c TimeZone=UTC"
+        )
     return create_engine(
         url,
         pool_size=settings.db_pool_size,  # kept open; bursts open more, closed when returned
@@ -126,6 +171,22 @@ def writer(engine: Engine) -> Engine:
 
 def open_session(engine: Engine, write: bool) -> Session:
     return Session(writer(engine) if write else engine, expire_on_commit=False)
+
+
+def statements_apart(session: Session) -> None:
+    """On PostgreSQL, a fresh session that will only read runs each statement on its own
+    (autocommit) instead of in a READ COMMITTED transaction. Nothing it reads changes: at
+    READ COMMITTED every statement takes its own snapshot inside a transaction as well, so a
+    read-only transaction adds no consistency, only two round trips (BEGIN and ROLLBACK) and
+    a reset: psycopg forgets its prepared statements on every ROLLBACK, so without one a
+    worker's repeated reads are prepared after a few uses and skip parsing and planning.
+    statement_timeout is set per connection (make_engine), so it bounds each statement
+    either way. SQLite keeps its transaction: there a read transaction is one snapshot for
+    all statements, and BEGIN costs no round trip. A session already in a transaction keeps
+    it: its caller chose."""
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 @contextmanager

@@ -8,13 +8,14 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Result, Select, bindparam, select
+from sqlalchemy import Integer, Result, Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from syndication import catalog
 from syndication.accountability.ledger import Delivery, related_pages, sha256_of
 from syndication.articles.models import Article
+from syndication.db import in_list, statements_apart
 from syndication.feeds.listing import Page, Withdrawal, last_closure, scan_page, tombstones
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
@@ -42,11 +43,13 @@ def feed_id(settings: Settings, partner: Partner) -> str:
     return f"tag:{settings.authority},{partner.created_at:%Y-%m-%d}:feed:{partner.id}"
 
 
-@lru_cache(maxsize=1)
-def _page_query() -> Select:
-    """Every column of the page's articles, by id; built once, with bind parameters."""
+@lru_cache(maxsize=2)
+def _page_query(dialect: str) -> Select:
+    """Every column of the page's articles, by id; built once per dialect, with bind
+    parameters. PostgreSQL takes the ids as one array (`= ANY(:ids)`): one statement text
+    for every page, where an expanded IN list is re-rendered, sent and parsed per length."""
     table = Article.__table__  # type: ignore[attr-defined]
-    return select(*table.columns).where(col(Article.id).in_(bindparam("ids", expanding=True)))
+    return select(*table.columns).where(in_list(col(Article.id), "ids", Integer, dialect))
 
 
 def _namespaces(result: Result[Any]) -> list[Any]:
@@ -87,7 +90,8 @@ def _items(
     # Core rows, not ORM objects: the page is read-only, and identity-map bookkeeping for
     # 50 wide rows was a fifth of a cold render. Each row becomes a namespace: a Row's
     # attribute lookup costs ~0.4 us, and building a piece reads ~25 of them.
-    result = session.connection().execute(_page_query(), {"ids": ids})
+    connection = session.connection()
+    result = connection.execute(_page_query(connection.dialect.name), {"ids": ids})
     articles = {row.id: row for row in _namespaces(result)}
     urls = {link["url"] for row in articles.values() for link in row.related}
     pages = related_pages(session, partner.id, urls) if urls else {}
@@ -146,6 +150,7 @@ def build_feed(
     now: datetime,
 ) -> BuiltFeed:
     assert partner.id is not None
+    statements_apart(session)  # a render only reads
     lics = _licenses(session, partner.id)
     granted = sorted(lics)
     facts = PartnerSnapshot.of(partner)

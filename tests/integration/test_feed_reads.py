@@ -1,0 +1,156 @@
+"""How a feed render reads, per backend: id and URL lists bound as one parameter (an array on
+PostgreSQL, an expanded IN on SQLite) answer the same rows; on PostgreSQL a render's
+statements run outside a transaction, so psycopg's prepared statements outlive the render."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Engine
+
+from syndication.accountability.ledger import related_pages
+from syndication.accountability.models import DeliveryRecord
+from syndication.articles.models import Article
+from syndication.db import open_session, session_scope
+from syndication.feeds.query import FeedQuery
+from syndication.feeds.service import _page_query, build_feed
+from syndication.licensing.models import License
+from syndication.partners.models import Partner, PartnerLicense
+from syndication.settings import Settings
+from syndication.usage.models import UsageEvent
+
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+PIECES = 8
+
+
+def _seed(engine: Engine) -> int:
+    """Eight pieces under one license held by one partner; the partner was sent piece 2 and
+    showed it on its own page. Answers the partner's id."""
+    with engine.begin() as conn:
+        conn.execute(insert(License), [
+            {"code": "lic", "name": "License", "url": "https://news.example.org/l",
+             "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
+             "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
+             "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
+             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}
+        ])  # fmt: skip
+        conn.execute(insert(Partner), [
+            {"slug": "gazette", "name": "Gazette", "audience": 1_000, "sees_embargoed": False,
+             "active": True, "created_at": NOW, "updated_at": NOW}
+        ])  # fmt: skip
+        partner = conn.execute(text("SELECT id FROM partner")).scalar_one()
+        conn.execute(insert(PartnerLicense), [{"partner_id": partner, "license": "lic"}])
+        conn.execute(insert(Article), [
+            {"id": n, "slug": f"p-{n}", "headline": f"H {n}", "summary": "",
+             "body_html": "<p>b</p>", "byline": "", "section": "news", "tags": [f"t{n}"],
+             "copyright_holder": "H", "canonical_url": f"https://news.example.org/{n}",
+             "license": "lic", "published_at": NOW - timedelta(minutes=n),
+             "source_credits": [], "images": [], "corrections": [],
+             "related": [{"title": "R", "url": f"https://news.example.org/{(n + 1) % PIECES + 1}"}],
+             "created_at": NOW, "updated_at": NOW}
+            for n in range(1, PIECES + 1)
+        ])  # fmt: skip
+        conn.execute(insert(DeliveryRecord), [
+            {"partner_id": partner, "article_id": 2, "revision": 1, "html_sha256": "0" * 64,
+             "license_code": "lic", "credit_line": "By H.", "delivered_at": NOW}
+        ])  # fmt: skip
+        conn.execute(insert(UsageEvent), [
+            {"kind": "pixel_hit", "partner_id": partner, "article_id": 2, "format": None,
+             "page": "https://gazette.example/two", "at": NOW}
+        ])  # fmt: skip
+    return int(partner)
+
+
+def _statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_page_rows_by_id_list(engine: Engine) -> None:
+    _seed(engine)
+    seen = _statements(engine)
+    with session_scope(engine, write=False) as session:
+        conn = session.connection()
+        query = _page_query(engine.dialect.name)
+        for ids in ([3, 1, 7], [5, 5, 99], list(range(1, PIECES + 1)), [99], []):
+            rows = conn.execute(query, {"ids": ids}).all()
+            assert sorted(r.id for r in rows) == sorted({i for i in ids if i <= PIECES})
+        [row] = conn.execute(query, {"ids": [4]}).all()
+        assert row.tags == ["t4"] and row.published_at == NOW - timedelta(minutes=4)
+    by_id = {s for s in seen if "article.body_html" in s}
+    if engine.dialect.name == "postgresql":  # one statement text for every list
+        assert len(by_id) == 1 and "= ANY (" in by_id.pop()
+    else:
+        assert all(" IN (" in s for s in by_id)
+
+
+def test_related_pages_from_a_long_url_list(engine: Engine) -> None:
+    partner = _seed(engine)
+    urls = [f"https://news.example.org/{n}" for n in range(1, 150)]
+    with session_scope(engine, write=False) as session:
+        assert related_pages(session, partner, urls) == {
+            "https://news.example.org/2": "https://gazette.example/two"
+        }
+        assert related_pages(session, partner, urls[2:]) == {}
+        assert related_pages(session, partner, []) == {}
+
+
+def _render(engine: Engine, settings: Settings, partner: Partner) -> None:
+    with open_session(engine, write=False) as session:  # a fresh session, as `fill` opens
+        built = build_feed(session, settings, partner, "atom", FeedQuery(), NOW)
+    assert len(built.view.items) == PIECES
+    assert (
+        "https://gazette.example/two" in built.view.items[-1].content_html
+    )  # piece 8 relates to 2
+
+
+def test_a_render_reads_outside_a_transaction_on_postgresql(
+    engine: Engine, settings: Settings
+) -> None:
+    _seed(engine)
+    with session_scope(engine, write=False) as session:
+        partner = session.query(Partner).one()
+    in_transaction: list[bool] = []
+
+    def check(conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        raw = conn.connection.dbapi_connection
+        if statement == "BEGIN":  # SQLite's, which `db._sqlite_begin` sends
+            return
+        if engine.dialect.name == "postgresql":
+            in_transaction.append(not raw.autocommit)
+        else:
+            in_transaction.append(raw.in_transaction)
+
+    event.listen(engine, "before_cursor_execute", check)
+    _render(engine, settings, partner)
+    event.remove(engine, "before_cursor_execute", check)
+    assert in_transaction
+    # SQLite keeps its read transaction: one snapshot for every statement.
+    assert set(in_transaction) == {engine.dialect.name == "sqlite"}
+    if engine.dialect.name != "postgresql":
+        return
+    for _ in range(6):  # psycopg prepares a statement on its fifth use
+        _render(engine, settings, partner)
+    with engine.connect() as conn:  # the pool's one connection, as the renders left it
+        assert not conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+    assert any("article.body_html" in s for (s,) in prepared), prepared
+    with session_scope(engine) as session:  # the next writer has its transaction again
+        session.execute(text("SELECT 1"))
+        assert not session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+
+
+def test_timestamps_come_back_in_utc(engine: Engine) -> None:
+    """PostgreSQL sessions run in UTC (make_engine), so psycopg answers datetime.UTC itself
+    and UTCDateTime converts nothing; either way every timestamp read is in datetime.UTC."""
+    _seed(engine)
+    with session_scope(engine, write=False) as session:
+        conn = session.connection()
+        if engine.dialect.name == "postgresql":
+            assert conn.exec_driver_sql("SELECT now()").scalar().tzinfo is UTC
+        rows = conn.execute(_page_query(engine.dialect.name), {"ids": [1, 2]}).all()
+    for row in rows:
+        assert row.published_at.tzinfo is UTC and row.created_at.tzinfo is UTC
+        assert row.embargo_until is None
