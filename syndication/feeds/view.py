@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from syndication.fields import XML_INVALID, is_xml_clean
+from syndication.frozen import quick_init
 from syndication.republish.view import Republication
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
@@ -77,6 +78,7 @@ def _scrub(value: Any) -> Any:
     return dataclasses.replace(value, **changes) if changes else value
 
 
+@quick_init
 @dataclass(frozen=True)
 class FeedItem:
     piece: Republication
