@@ -10,6 +10,7 @@ from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from syndication.errors import Invalid
+from syndication.frozen import quick_init
 
 CREDIT_VARIABLES = frozenset(
     {
@@ -29,6 +30,7 @@ MAX_RENDERED_CHARS = 4_000
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
+@quick_init
 @dataclass(frozen=True)
 class CreditContext:
     holder: str

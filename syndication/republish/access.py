@@ -69,7 +69,8 @@ def view_for(
 ) -> Republication:
     """`related_pages` (from `accountability.ledger.related_pages`): our canonical URL -> the
     partner's own page for related pieces it republished; those links follow the partner."""
-    assert partner.id is not None and article.id is not None
+    partner_id, article_id = partner.id, article.id
+    assert partner_id is not None and article_id is not None
     return build_view(
         article,
         license,
@@ -77,6 +78,6 @@ def view_for(
         authority=settings.authority,
         embargoed_until=decision.embargoed_until,
         # Signed only where the license asks for a pixel: an HMAC per piece of a feed.
-        pixel_url=pixel_url(settings, partner.id, article.id) if license.requires_pixel else None,
+        pixel_url=pixel_url(settings, partner_id, article_id) if license.requires_pixel else None,
         related_pages=related_pages,
     )

