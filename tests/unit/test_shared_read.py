@@ -33,6 +33,18 @@ class Source:
         return number
 
 
+async def sent_and_waiting(
+    source: Source,
+) -> tuple[SharedRead, asyncio.Task[int], asyncio.Task[int]]:
+    """A SharedRead whose read 1 has been sent, and a request that must wait for read 2."""
+    shared = SharedRead(source.fetch)
+    first = asyncio.create_task(shared.read())
+    await asyncio.sleep(0)  # read 1 sent
+    waiting = asyncio.create_task(shared.read())
+    await asyncio.sleep(0)
+    return shared, first, waiting
+
+
 def test_a_request_never_takes_a_read_that_began_before_it() -> None:
     async def scenario() -> None:
         source = Source()
@@ -76,12 +88,8 @@ def test_requests_arriving_before_the_query_is_sent_share_it() -> None:
 def test_the_next_read_waits_one_step_for_more_arrivals() -> None:
     async def scenario() -> None:
         source = Source()
-        shared = SharedRead(source.fetch)
+        shared, first, waiting = await sent_and_waiting(source)
         late: list[asyncio.Future[int]] = []
-        first = asyncio.create_task(shared.read())
-        await asyncio.sleep(0)  # read 1 sent
-        waiting = asyncio.create_task(shared.read())  # must wait for read 2
-        await asyncio.sleep(0)
         # A request that arrives in the loop step in which read 1 answers: read 2 has been
         # asked for by then, but is not sent until the step after, so it shares read 2.
         source.on_answer = lambda: late.append(asyncio.ensure_future(shared.read()))
@@ -131,11 +139,7 @@ def test_a_cancelled_request_leaves_the_others_their_answer() -> None:
 def test_stopping_between_reads_cancels_the_waiters_of_the_next() -> None:
     async def scenario() -> None:
         source = Source()
-        shared = SharedRead(source.fetch)
-        first = asyncio.create_task(shared.read())
-        await asyncio.sleep(0)  # read 1 sent
-        waiting = asyncio.create_task(shared.read())
-        await asyncio.sleep(0)
+        shared, first, waiting = await sent_and_waiting(source)
         runner = asyncio.current_task
 
         def stop() -> None:  # the loop closing, as read 1 answers (inside its task)
