@@ -55,6 +55,17 @@ def _earliest(*moments: datetime | None) -> datetime | None:
     return min(present) if present else None
 
 
+def _filters(section: bool, since: bool, since_column: Any) -> list[ColumnElement[bool]]:
+    """The query's section and since filters, with bind parameters (`_filter_values`); `since`
+    applies to `since_column` (a listing's updated_at, a tombstone's withdrawn_at)."""
+    found: list[ColumnElement[bool]] = []
+    if section:
+        found.append(col(Article.section) == bindparam("section"))
+    if since:
+        found.append(since_column >= bindparam("since"))
+    return found
+
+
 def _filter_values(query: FeedQuery) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if query.section is not None:
@@ -83,11 +94,7 @@ def _scan_statement(
     shape: Shape, section: bool, since: bool, backwards: bool, positioned: bool
 ) -> Select:
     """One batch of the scan, built once per shape; values go in as bind parameters."""
-    where = [listing_template(shape)]
-    if section:
-        where.append(col(Article.section) == bindparam("section"))
-    if since:
-        where.append(col(Article.updated_at) >= bindparam("since"))
+    where = [listing_template(shape), *_filters(section, since, col(Article.updated_at))]
     if positioned:
         where.append(_position(older=not backwards))
     order = (
@@ -161,11 +168,7 @@ _TOMBSTONE_FACTS = (
 
 @lru_cache(maxsize=64)
 def _tombstone_statement(shape: tuple[int, bool], section: bool, since: bool) -> Select:
-    where = [tombstone_template(shape)]
-    if section:
-        where.append(col(Article.section) == bindparam("section"))
-    if since:
-        where.append(col(Article.withdrawn_at) >= bindparam("since"))
+    where = [tombstone_template(shape), *_filters(section, since, col(Article.withdrawn_at))]
     return (
         select(*_TOMBSTONE_FACTS)
         .where(*where)
