@@ -135,24 +135,27 @@ grants = st.lists(st.sampled_from(CODES), unique=True)
 catalogs = st.lists(st.integers(0, 0), min_size=1, max_size=12).flatmap(
     lambda xs: st.tuples(*[articles(i) for i in range(len(xs))])
 )
+# What both property tests draw: a partner, its grants, the licenses, a catalog and a moment.
+worlds = {"partner": partners, "granted": grants, "lics": licenses, "pieces": catalogs,
+          "now": moments}  # fmt: skip
+
+
+def _store(engine: Engine, pieces: tuple[A, ...]) -> None:
+    """The catalog is exactly `pieces` (each example starts from the last one's table)."""
+    with engine.begin() as conn:
+        conn.execute(delete(Article))
+        conn.execute(insert(Article), [_row(a) for a in pieces])
 
 
 @examples
-@given(
-    partner=partners,
-    granted=grants,
-    lics=licenses,
-    pieces=catalogs,
-    now=moments,
-)
+@given(**worlds)
 def test_sql_narrowing_keeps_every_row_decide_would_grant(
     engine: Engine, partner: P, granted: list[str], lics: tuple[L, ...], pieces: tuple[A, ...],
     now: datetime,
 ) -> None:  # fmt: skip
     by_code = {lic.code: lic for lic in lics}
+    _store(engine, pieces)
     with engine.begin() as conn:
-        conn.execute(delete(Article))
-        conn.execute(insert(Article), [_row(a) for a in pieces])
         shape, values = listing_values(partner, granted, lics, now)
         listed = set(conn.scalars(select(Article.id).where(listing_template(shape)), values))
         shape_w, values_w = tombstone_values(partner, granted, lics, now)
@@ -183,15 +186,7 @@ queries = st.builds(
 
 
 @examples
-@given(
-    partner=partners,
-    granted=grants,
-    lics=licenses,
-    pieces=catalogs,
-    query=queries,
-    anchor=st.none() | st.integers(0, 11),
-    now=moments,
-)
+@given(**worlds, query=queries, anchor=st.none() | st.integers(0, 11))
 def test_statements_built_once_per_shape_answer_what_the_rule_does(
     engine: Engine, partner: P, granted: list[str], lics: tuple[L, ...], pieces: tuple[A, ...],
     query: FeedQuery, anchor: int | None, now: datetime,
@@ -202,9 +197,7 @@ def test_statements_built_once_per_shape_answer_what_the_rule_does(
         at = pieces[anchor % len(pieces)]
         query = replace(query, cursor=replace(query.cursor, published_at=at.published_at, id=at.id))
     by_code = {lic.code: lic for lic in lics}
-    with engine.begin() as conn:
-        conn.execute(delete(Article))
-        conn.execute(insert(Article), [_row(a) for a in pieces])
+    _store(engine, pieces)
     with Session(engine) as session:
         page = scan_page(session, partner, granted, by_code, query, now)  # type: ignore[arg-type]
         gone, _ = tombstones(session, partner, granted, by_code, query, now)  # type: ignore[arg-type]
