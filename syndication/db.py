@@ -173,20 +173,28 @@ def open_session(engine: Engine, write: bool) -> Session:
     return Session(writer(engine) if write else engine, expire_on_commit=False)
 
 
-def statements_apart(session: Session) -> None:
-    """On PostgreSQL, a fresh session that will only read runs each statement on its own
-    (autocommit) instead of in a READ COMMITTED transaction. Nothing it reads changes: at
-    READ COMMITTED every statement takes its own snapshot inside a transaction as well, so a
-    read-only transaction adds no consistency, only two round trips (BEGIN and ROLLBACK) and
-    a reset: psycopg forgets its prepared statements on every ROLLBACK, so without one a
-    worker's repeated reads are prepared after a few uses and skip parsing and planning.
-    statement_timeout is set per connection (make_engine), so it bounds each statement
-    either way. SQLite keeps its transaction: there a read transaction is one snapshot for
-    all statements, and BEGIN costs no round trip. A session already in a transaction keeps
-    it: its caller chose."""
-    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
-        return
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Session]:
+    """A session that only reads and sees one snapshot of the database in all its statements.
+
+    SQLite's read transaction is one snapshot already. PostgreSQL's default, READ COMMITTED,
+    takes a snapshot per statement: a write committed between a feed's scan and its page read
+    would mix two states (a piece whose license changed in between would be rendered under
+    terms the scan never checked, or fail the render). So on PostgreSQL the transaction is
+    REPEATABLE READ READ ONLY: one snapshot, and no serialization failures for a reader. It
+    ends with COMMIT, not the pool's ROLLBACK: psycopg forgets its prepared statements at
+    every ROLLBACK and keeps them across COMMIT, so a worker's repeated reads are prepared
+    after a few uses and skip parsing and planning. statement_timeout is set per connection
+    (make_engine) and bounds each statement."""
+    session = open_session(engine, write=False)
+    try:
+        if engine.dialect.name == "postgresql":
+            snapshot = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            session.connection(execution_options=snapshot)
+        yield session
+        session.commit()
+    finally:
+        session.close()
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from sqlmodel import col
 from syndication import catalog
 from syndication.accountability.ledger import Delivery, related_pages, sha256_of
 from syndication.articles.models import Article
-from syndication.db import in_list, statements_apart
+from syndication.db import in_list
 from syndication.feeds.listing import Page, Withdrawal, last_closure, scan_page, tombstones
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
@@ -150,7 +150,6 @@ def build_feed(
     now: datetime,
 ) -> BuiltFeed:
     assert partner.id is not None
-    statements_apart(session)  # a render only reads
     lics = _licenses(session, partner.id)
     granted = sorted(lics)
     facts = PartnerSnapshot.of(partner)

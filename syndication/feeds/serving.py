@@ -22,7 +22,7 @@ from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 
 from syndication.accountability.ledger import Delivery, record_deliveries
-from syndication.db import open_session
+from syndication.db import open_session, read_snapshot
 from syndication.errors import Unauthenticated
 from syndication.feeds.cache import Rendered, rendered
 from syndication.feeds.conditional import accepts_gzip, cache_headers, not_modified
@@ -101,7 +101,7 @@ def fill(
     """A cold render: the view from the database, the writer, the gzip, once; and what the
     ledger must record (cache hits hand out the same bytes, already recorded)."""
     now = feeds.clock()
-    with open_session(feeds.engine, write=False) as session:
+    with read_snapshot(feeds.engine) as session:  # every statement sees the same catalog
         built = build_feed(session, feeds.settings, partner, fmt, query, now)
     media_type, write = WRITERS[fmt]
     entry = rendered(media_type, write(built.view), built.last_modified, built.expires_at)

@@ -108,7 +108,7 @@ def _plan(engine: Engine, statement: str, parameters: object) -> str:
 
 def _generic_plan(engine: Engine, statement: str, parameters: dict[str, object]) -> str:
     """PostgreSQL's plan for the statement prepared, as psycopg prepares a render's repeated
-    statements (they run outside a transaction, see `db.statements_apart`): after five runs
+    statements (their transaction ends with COMMIT, see `db.read_snapshot`): after five runs
     the planner may keep one plan for any parameters."""
     names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
     numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", statement)

@@ -1,20 +1,23 @@
 """How a feed render reads, per backend: id and URL lists bound as one parameter (an array on
-PostgreSQL, an expanded IN on SQLite) answer the same rows; on PostgreSQL a render's
-statements run outside a transaction, so psycopg's prepared statements outlive the render."""
+PostgreSQL, an expanded IN on SQLite) answer the same rows; a render's statements all see one
+snapshot, and on PostgreSQL psycopg's prepared statements outlive the render."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
+import feedparser
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 
 from syndication.accountability.ledger import related_pages
 from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
-from syndication.db import open_session, session_scope
+from syndication.db import session_scope
 from syndication.feeds.query import FeedQuery
-from syndication.feeds.service import _page_query, build_feed
+from syndication.feeds.service import _page_query
+from syndication.feeds.serving import fill
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
 from syndication.settings import Settings
@@ -97,49 +100,83 @@ def test_related_pages_from_a_long_url_list(engine: Engine) -> None:
         assert related_pages(session, partner, []) == {}
 
 
-def _render(engine: Engine, settings: Settings, partner: Partner) -> None:
-    with open_session(engine, write=False) as session:  # a fresh session, as `fill` opens
-        built = build_feed(session, settings, partner, "atom", FeedQuery(), NOW)
-    assert len(built.view.items) == PIECES
-    assert (
-        "https://gazette.example/two" in built.view.items[-1].content_html
-    )  # piece 8 relates to 2
+def _feeds(engine: Engine, settings: Settings) -> SimpleNamespace:
+    """What `fill` needs of a worker's feed runtime."""
+    return SimpleNamespace(engine=engine, settings=settings, clock=lambda: NOW)
 
 
-def test_a_render_reads_outside_a_transaction_on_postgresql(
+def test_a_render_sees_one_snapshot(engine: Engine, settings: Settings) -> None:
+    """A write committed between the scan (which decided what the partner may see) and the
+    page read does not reach the render: piece 1 moves to a license the partner does not hold,
+    and the render still shows it as the scan decided, under the license it held. With a
+    snapshot per statement (PostgreSQL's READ COMMITTED) this render failed on the unknown
+    license."""
+    partner_id = _seed(engine)
+    with session_scope(engine, write=False) as session:
+        partner = session.get_one(Partner, partner_id)
+    with engine.begin() as conn:
+        conn.execute(insert(License), [
+            {"code": "other", "name": "Other", "url": "https://news.example.org/o",
+             "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
+             "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
+             "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
+             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}
+        ])  # fmt: skip
+    written: list[str] = []
+
+    def write_between(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if "article.body_html" in statement and not written:  # the page read, after the scan
+            written.append(statement)
+            with engine.connect() as other, other.begin():
+                other.execute(
+                    text("UPDATE article SET license = 'other', headline = 'Moved' WHERE id = 1")
+                )
+
+    event.listen(engine, "before_cursor_execute", write_between)
+    try:
+        entry, deliveries = fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    finally:
+        event.remove(engine, "before_cursor_execute", write_between)
+    assert written
+    feed = feedparser.parse(entry.body)
+    assert len(feed.entries) == PIECES
+    assert "H 1" in {e.title for e in feed.entries} and "Moved" not in entry.body.decode()
+    assert {d.license_code for d in deliveries} == {"lic"}
+    with session_scope(engine, write=False) as session:  # the write itself did commit
+        assert session.get_one(Article, 1).license == "other"
+
+
+def test_a_render_keeps_prepared_statements_on_postgresql(
     engine: Engine, settings: Settings
 ) -> None:
-    _seed(engine)
+    """On PostgreSQL a render reads in a REPEATABLE READ READ ONLY transaction that ends with
+    COMMIT, so psycopg's prepared statements outlive it (a ROLLBACK would discard them)."""
+    partner_id = _seed(engine)
     with session_scope(engine, write=False) as session:
-        partner = session.query(Partner).one()
-    in_transaction: list[bool] = []
+        partner = session.get_one(Partner, partner_id)
+    seen: list[tuple[str, str]] = []
 
     def check(conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
-        raw = conn.connection.dbapi_connection
-        if statement == "BEGIN":  # SQLite's, which `db._sqlite_begin` sends
-            return
-        if engine.dialect.name == "postgresql":
-            in_transaction.append(not raw.autocommit)
-        else:
-            in_transaction.append(raw.in_transaction)
+        if engine.dialect.name == "postgresql" and not statement.startswith("SHOW"):
+            seen.append(
+                tuple(conn.exec_driver_sql(f"SHOW {name}").scalar()  # type: ignore[arg-type]
+                      for name in ("transaction_isolation", "transaction_read_only"))
+            )  # fmt: skip
 
     event.listen(engine, "before_cursor_execute", check)
-    _render(engine, settings, partner)
+    fill(_feeds(engine, settings), partner, "atom", FeedQuery())
     event.remove(engine, "before_cursor_execute", check)
-    assert in_transaction
-    # SQLite keeps its read transaction: one snapshot for every statement.
-    assert set(in_transaction) == {engine.dialect.name == "sqlite"}
     if engine.dialect.name != "postgresql":
         return
+    assert set(seen) == {("repeatable read", "on")}
     for _ in range(6):  # psycopg prepares a statement on its fifth use
-        _render(engine, settings, partner)
+        fill(_feeds(engine, settings), partner, "atom", FeedQuery())
     with engine.connect() as conn:  # the pool's one connection, as the renders left it
-        assert not conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
         prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
     assert any("article.body_html" in s for (s,) in prepared), prepared
-    with session_scope(engine) as session:  # the next writer has its transaction again
-        session.execute(text("SELECT 1"))
-        assert not session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+    with session_scope(engine) as session:  # the next writer writes, at the default level
+        session.execute(text("UPDATE catalog_state SET version = version + 1"))
 
 
 def test_timestamps_come_back_in_utc(engine: Engine) -> None:
