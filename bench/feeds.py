@@ -24,6 +24,7 @@ from bench.harness import (
     Server,
     cold_render,
     ensure_wrk,
+    warm,
     wrk,
 )
 from bench.run import LICENSES, PARTNERS, Backend, targets
@@ -58,6 +59,7 @@ def main() -> None:
     try:
         with Server(args.server, args.workers, backend.url, static) as base:
             runs = targets(base, backend.key)
+            warm(runs)
             rounds = []
             for _ in range(args.rounds):
                 got = {k: wrk(url, args.seconds, headers) for k, (url, headers) in runs.items()}

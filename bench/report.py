@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Run
+from bench.harness import WARM_SECONDS, WRK_THREADS, Run
 
 NAMES = {
     "a": "(a) Litestar hello world",
@@ -152,8 +152,11 @@ def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after
         f"- Catalog: {max(first.growth):,} pieces (5 KB bodies), 1,000 partners, 10 licenses,",
         "  seeded with bulk inserts; the measured partner holds 2 of the 10 licenses (a fifth",
         f"  of the pieces). The feed is the first Atom page, 50 items, {first.feed_bytes:,} bytes.",
-        f"- Load: `wrk -t2 -c16 -d{args.seconds:g}s --latency` over loopback, "
-        f"{args.rounds} rounds; medians.",
+        f"- Load: `wrk -t{WRK_THREADS} -c16 -d{args.seconds:g}s --latency` over loopback, "
+        f"{args.rounds} rounds; medians. One wrk thread: it keeps up with every target here,",
+        "  and a second only takes CPU from the server on these 2 cores. Before round 1 each",
+        f"  server gets {WARM_SECONDS:g} s of every target, unrecorded, so that each of its "
+        "workers is warm.",
         "  (b), (c) and (e) send the key in the `Authorization` header.",
         "",
         "## Throughput and latency (granian)",

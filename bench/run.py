@@ -9,7 +9,8 @@ each size), then granian with 1 and 2 workers, driven by wrk over loopback for
   (b) our cached partner feed              (c) our 304
   (e) a bundle (.zip, rendered per request; usage and ledger written after the answer)
 and (d) the cold render of a 50-item feed, in process. Then granian against uvicorn
-(uvloop + httptools) on (a), (b), (c). Ratios are taken within a round, medians reported.
+(uvloop + httptools) on (a), (b), (c). Each server first gets a short unrecorded run of every
+target (harness.warm). Ratios are taken within a round, medians reported.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
-from bench.harness import SERVERS, Run, Server, cold_render_apart, ensure_wrk, wrk
+from bench.harness import SERVERS, Run, Server, cold_render_apart, ensure_wrk, warm, wrk
 from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
 from syndication import migrate
 from syndication.db import make_engine
@@ -110,6 +111,7 @@ def targets(base: str, key: str) -> dict[str, tuple[str, dict[str, str]]]:
 def load(backend: Backend, static: Path, workers: int, args: argparse.Namespace) -> None:
     with Server("granian", workers, backend.url, static) as base:
         runs = targets(base, backend.key)
+        warm(runs)
         rounds = backend.loads.setdefault(workers, [])
         for _ in range(args.rounds):
             got = {name: wrk(url, args.seconds, headers) for name, (url, headers) in runs.items()}
@@ -127,6 +129,7 @@ def compare_servers(backend: Backend, static: Path, args: argparse.Namespace) ->
         for name in SERVERS:
             with Server(name, 1, backend.url, static) as base:
                 runs = {k: v for k, v in targets(base, backend.key).items() if k in "abc"}
+                warm(runs)
                 got = {k: wrk(url, args.seconds, headers) for k, (url, headers) in runs.items()}
                 found[name].append(got)
                 print(f"{name}: " + ", ".join(f"({k}) {v.rps:,.0f}" for k, v in got.items()))
