@@ -84,8 +84,9 @@ class Article(ArticleBase, table=True):
         Index("ix_article_license_published", "license", "published_at"),
         Index("ix_article_license_section_published", "license", "section", "published_at"),
         Index("ix_article_published", "published_at"),
-        # Feed tombstones: pieces withdrawn in the last 30 days, found without a scan.
-        Index("ix_article_status_withdrawn", "status", "withdrawn_at"),
+        # Feed tombstones: the partner's licenses' pieces withdrawn in the last 30 days, found
+        # without reading those of other licenses (a wire withdraws pieces of every license).
+        Index("ix_article_license_status_withdrawn", "license", "status", "withdrawn_at"),
         # Related links: our canonical URLs -> the partner's pages (accountability.ledger).
         Index("ix_article_canonical_url", "canonical_url"),
     )
