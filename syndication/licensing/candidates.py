@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, false, or_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
 from syndication.articles.models import Article
@@ -65,7 +65,7 @@ def tombstone_template(shape: tuple[int, bool]) -> ColumnElement[bool]:
     held, sections = shape
     # One IN list, not an OR of equalities: PostgreSQL makes an IN list an index condition of
     # ix_article_license_status_withdrawn, but reads every withdrawn piece to filter an OR.
-    codes = [bindparam(f"code_{i}") for i in range(held)]
+    codes: list[BindParameter[str]] = [bindparam(f"code_{i}") for i in range(held)]
     per_license: list[ColumnElement[bool]] = [col(Article.license).in_(codes)] if held else []
     return and_(
         col(Article.status) == "withdrawn",
