@@ -199,6 +199,11 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def session_scope(engine: Engine, write: bool = True) -> Iterator[Session]:
+    """A session committed when its block ends normally, rolled back when it raises. Reads
+    use it too, not a bare `open_session` (whose close rolls back): on PostgreSQL psycopg
+    forgets every prepared statement of the connection at a ROLLBACK, so a key check or a
+    health check that rolled back made the next feed render on that connection parse and plan
+    its statements again."""
     session = open_session(engine, write)
     try:
         yield session

@@ -18,7 +18,7 @@ from litestar.di import Provide
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from syndication.db import open_session
+from syndication.db import open_session, session_scope
 from syndication.partners.models import Partner
 from syndication.partners.service import authenticate as authenticate_partner
 from syndication.ratelimit import AuthThrottle
@@ -48,7 +48,7 @@ def bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 def _with_session(engine: Engine, write: bool, fn: Callable[[Session], Any]) -> Any:
-    with open_session(engine, write) as session:
+    with session_scope(engine, write) as session:  # ends with COMMIT: db.session_scope
         return fn(session)
 
 

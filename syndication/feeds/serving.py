@@ -22,7 +22,7 @@ from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 
 from syndication.accountability.ledger import Delivery, record_deliveries
-from syndication.db import open_session, read_snapshot
+from syndication.db import read_snapshot, session_scope
 from syndication.errors import Unauthenticated
 from syndication.feeds.cache import Rendered, rendered
 from syndication.feeds.conditional import accepts_gzip, cache_headers, not_modified
@@ -71,7 +71,7 @@ def _secret(headers: dict[bytes, str], params: dict[str, str]) -> str | None:
 
 
 def _authenticate(feeds: FeedRuntime, secret: str) -> Partner:
-    with open_session(feeds.engine, write=False) as session:
+    with session_scope(feeds.engine, write=False) as session:  # ends with COMMIT: db.py
         return authenticate(session, secret, feeds.clock())
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from syndication.articles.models import Article
-from syndication.db import open_session
+from syndication.db import session_scope
 from syndication.licensing.entitlement import Verdict, decide
 from syndication.licensing.models import License
 from syndication.partners.models import Partner
@@ -67,7 +67,7 @@ def read_hit(secret: str, name: str, referer: str | None, now: datetime) -> Pixe
 
 
 def counted(engine: Engine, hit: PixelHit) -> bool:
-    with open_session(engine, write=False) as session:
+    with session_scope(engine, write=False) as session:
         partner = session.get(Partner, hit.partner_id)
         row = session.execute(
             select(Article, License)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import feedparser
+import pytest
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 
@@ -15,13 +16,16 @@ from syndication.accountability.ledger import related_pages
 from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
 from syndication.db import session_scope
+from syndication.deps import _with_session
 from syndication.feeds.query import FeedQuery
 from syndication.feeds.service import _page_query
-from syndication.feeds.serving import fill
+from syndication.feeds.serving import _authenticate, fill
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
+from syndication.partners.service import issue_key
 from syndication.settings import Settings
 from syndication.usage.models import UsageEvent
+from syndication.usage.pixel import PixelHit, counted
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 PIECES = 8
@@ -177,6 +181,30 @@ def test_a_render_keeps_prepared_statements_on_postgresql(
     assert any("article.body_html" in s for (s,) in prepared), prepared
     with session_scope(engine) as session:  # the next writer writes, at the default level
         session.execute(text("UPDATE catalog_state SET version = version + 1"))
+
+
+def test_reads_on_the_request_path_keep_the_prepared_statements(
+    engine: Engine, settings: Settings
+) -> None:
+    """Key checks, pixel checks and other short reads end with COMMIT (db.session_scope), not
+    the ROLLBACK of a closed session, at which psycopg forgets the connection's prepared
+    statements: after each of them the next render found its statements unprepared."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: psycopg's prepared statements")
+    partner_id = _seed(engine)
+    with session_scope(engine) as session:
+        partner = session.get_one(Partner, partner_id)
+        secret = issue_key(session, "gazette").key
+    feeds = _feeds(engine, settings)
+    for _ in range(6):  # psycopg prepares a statement on its fifth use
+        fill(feeds, partner, "atom", FeedQuery())
+    _authenticate(feeds, secret)  # records the key's first use: a write, committed
+    _authenticate(feeds, secret)  # used a moment ago: only reads
+    _with_session(engine, False, lambda session: session.execute(text("SELECT 1")))
+    assert counted(engine, PixelHit(partner_id, 1, None, NOW))
+    with engine.connect() as conn:  # the pool's one connection, as those reads left it
+        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+    assert any("article.body_html" in s for (s,) in prepared), prepared
 
 
 def test_timestamps_come_back_in_utc(engine: Engine) -> None:
