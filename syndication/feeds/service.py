@@ -148,9 +148,18 @@ def build_feed(
     fmt: str,
     query: FeedQuery,
     now: datetime,
+    seen_at: int | None = None,
 ) -> BuiltFeed:
-    assert partner.id is not None
-    lics = _licenses(session, partner.id)
+    """The feed as the session's snapshot has it. `partner` was read at catalog version
+    `seen_at` (the request's key check, cached per version); when a write has moved the
+    catalog on since, the partner's row is read again here, so its facts (audience, embargo
+    access, name) come from the same snapshot as its licenses and the pieces."""
+    partner_id = partner.id
+    assert partner_id is not None
+    version, changed_at = catalog.current(session)
+    if seen_at is not None and version != seen_at:
+        partner = session.get(Partner, partner_id) or partner  # gone: the next pull gets a 401
+    lics = _licenses(session, partner_id)
     granted = sorted(lics)
     facts = PartnerSnapshot.of(partner)
     page = scan_page(session, facts, granted, lics, query, now)
@@ -159,7 +168,6 @@ def build_feed(
         tombstones(session, facts, granted, lics, query, now) if query.first_page else ([], None)
     )
     stones = tuple(_tombstone(settings, g) for g in gone)
-    _, changed_at = catalog.current(session)
     # The body's `updated` moves only with what this partner sees (so unrelated writes keep
     # the ETag); Last-Modified also moves with any catalog write and any window closing.
     updated = max(

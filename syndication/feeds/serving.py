@@ -96,13 +96,14 @@ async def authorize(
 
 
 def fill(
-    feeds: Any, partner: Partner, fmt: str, query: FeedQuery
+    feeds: Any, partner: Partner, fmt: str, query: FeedQuery, seen_at: int | None = None
 ) -> tuple[Rendered, tuple[Delivery, ...]]:
     """A cold render: the view from the database, the writer, the gzip, once; and what the
-    ledger must record (cache hits hand out the same bytes, already recorded)."""
+    ledger must record (cache hits hand out the same bytes, already recorded). `partner` was
+    read at catalog version `seen_at`."""
     now = feeds.clock()
     with read_snapshot(feeds.engine) as session:  # every statement sees the same catalog
-        built = build_feed(session, feeds.settings, partner, fmt, query, now)
+        built = build_feed(session, feeds.settings, partner, fmt, query, now, seen_at)
     media_type, write = WRITERS[fmt]
     entry = rendered(media_type, write(built.view), built.last_modified, built.expires_at)
     return entry, built.deliveries
@@ -136,7 +137,7 @@ async def _fill(
     feeds: FeedRuntime, key: tuple, partner: Partner, fmt: str, query: FeedQuery
 ) -> tuple[Rendered, tuple[Delivery, ...]]:
     try:
-        filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query)
+        filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query, key[-1])
         feeds.feeds.put(key, filled)
         return filled, delivered
     finally:
@@ -169,7 +170,8 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
         # A HEAD renders for its headers but caches nothing, so the GET that renders next
         # records its deliveries in the ledger (a HEAD delivers nothing).
         if head:
-            filled = await to_thread.run_sync(fill, feeds, partner, fmt, parse_query(params))
+            query = parse_query(params)
+            filled = await to_thread.run_sync(fill, feeds, partner, fmt, query, version)
             entry = filled[0]
         else:
             entry, delivered = await fill_once(feeds, key, partner, fmt, params)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 
+from syndication import catalog
 from syndication.accountability.ledger import related_pages
 from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
@@ -148,6 +149,29 @@ def test_a_render_sees_one_snapshot(engine: Engine, settings: Settings) -> None:
     assert {d.license_code for d in deliveries} == {"lic"}
     with session_scope(engine, write=False) as session:  # the write itself did commit
         assert session.get_one(Article, 1).license == "other"
+
+
+def test_a_render_reads_the_partner_again_once_the_catalog_moved_on(
+    engine: Engine, settings: Settings
+) -> None:
+    """The partner comes from the request's key check, cached per catalog version. A write
+    between that check and the render (here: a rename) is in the render's snapshot, so the
+    render reads the partner's row again there; at the same version it reads nothing more."""
+    partner_id = _seed(engine)
+    with session_scope(engine, write=False) as session:
+        partner = session.get_one(Partner, partner_id)
+        seen_at, _ = catalog.current(session)
+    with session_scope(engine) as session:
+        session.get_one(Partner, partner_id).name = "Renamed Gazette"
+        catalog.bump(session)
+    seen = _statements(engine)
+    entry, _ = fill(_feeds(engine, settings), partner, "atom", FeedQuery(), seen_at)
+    assert feedparser.parse(entry.body).feed.title == "Syndicated pieces for Renamed Gazette"
+    assert sum("FROM partner" in s for s in seen) == 1
+    seen.clear()
+    entry, _ = fill(_feeds(engine, settings), partner, "atom", FeedQuery(), seen_at + 1)
+    assert feedparser.parse(entry.body).feed.title == "Syndicated pieces for Gazette"  # as given
+    assert not any("FROM partner" in s for s in seen)
 
 
 def test_a_render_keeps_prepared_statements_on_postgresql(
