@@ -84,41 +84,41 @@ class SharedRead:
         self._queued = True
         lane = self._free.pop()
         task = self._loop.create_task(self._run(lane, future))
-        task.add_done_callback(lambda done: self._finished(done, lane, future))
+        task.add_done_callback(lambda done: self._abandoned(done, lane, future))
 
     async def _run(self, lane: int, future: asyncio.Future[int]) -> None:
         if self._open is future:  # from here on arrivals join another read
             self._open, self._queued = None, False
-        if future.done():  # abandoned before it was sent: nothing to ask
-            return
         try:
-            # fetch sends the query before it first yields (or later, once connected):
-            # after every request that joined this read.
-            value = await self._fetch(lane)
+            if not future.done():  # else abandoned before it was sent: nothing to ask
+                # fetch sends the query before it first yields (or later, once connected):
+                # after every request that joined this read.
+                value = await self._fetch(lane)
+                if not future.done():
+                    future.set_result(value)
+        except asyncio.CancelledError:  # the loop is closing: nobody is left to answer
+            future.cancel()
+            self._free.append(lane)
+            raise
         except Exception as error:  # every waiter sees the failure
             if not future.done():
                 future.set_exception(error)
                 future.exception()  # marked retrieved: the waiters may all have gone
-        else:
-            if not future.done():
-                future.set_result(value)
-
-    def _finished(self, task: asyncio.Task[None], lane: int, future: asyncio.Future[int]) -> None:
-        """A read task ended, however it ended: the one place its lane is freed. Then the read
-        waiting for a lane is sent on it; unless the task was cancelled (the loop is closing,
-        perhaps before the task began), when its waiters and those of the waiting read get no
-        answer."""
         self._free.append(lane)
-        if self._open is future:  # cancelled before its first step: its read was never sent
+        if self._open is not None and not self._queued:  # it waited for a lane
+            self._start(self._open)
+
+    def _abandoned(self, task: asyncio.Task[None], lane: int, future: asyncio.Future[int]) -> None:
+        """A read task cancelled (the loop is closing), perhaps before it began: its waiters,
+        and those of a read still waiting for a lane, get no answer; its lane is free."""
+        if not task.cancelled():
+            return
+        if lane not in self._free:  # cancelled before its first step
+            self._free.append(lane)
+        future.cancel()
+        if self._open is not None:
+            self._open.cancel()
             self._open, self._queued = None, False
-        waiting = self._open if not self._queued else None
-        if task.cancelled():
-            future.cancel()
-            if waiting is not None:
-                waiting.cancel()
-                self._open = None
-        elif waiting is not None:
-            self._start(waiting)
 
 
 class CatalogProbe:
