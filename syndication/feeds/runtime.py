@@ -41,93 +41,72 @@ VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
 USAGE_FLUSH_SECONDS = 1.0
 USAGE_FLUSH_ROWS = 500
 PROBE_TIMEOUT_MS = 2000  # a stuck version read fails the request instead of holding it
-# PostgreSQL version reads in flight at once per worker, each on a connection of its own. With
-# one, requests that arrived during a read waited for its answer before their own was sent,
-# and a worker with every request waiting sat idle for the round trip: 304s per second against
-# hello world's went from 0.63 to 0.74 (means of 6 interleaved rounds, 1 worker, wrk -c16);
-# four lanes did worse than two (more reads, each ~25 µs of CPU and a backend wake-up).
-VERSION_READ_LANES = 2
 
 
 class SharedRead:
-    """One round trip answers every request that arrived before it was sent.
+    """One round trip answers every request that arrived before it began.
 
     A request waits for a read whose query is sent after it arrived (never one already sent,
     which could miss a commit made just before the request), and every request waiting when
     that query is sent shares its answer. A read is sent one loop iteration after it is
     asked for, so the requests that arrive meanwhile share it too: each read costs ~25 µs of
-    CPU on this host (the loopback send and the wake-up), as much as a 304 itself. Up to
-    `lanes` reads are in flight at once, one per connection: the requests that arrive while
-    one is in flight need not wait for its answer before theirs is sent, so the worker is not
-    left idle for a round trip with every request waiting. Under load one query serves a
-    batch of pulls; alone, a request pays one round trip. Bound to its event loop.
+    CPU on this host (the loopback send and the wake-up), as much as a 304 itself. Under load
+    one query serves a whole batch of pulls; alone, a request pays one round trip, as before.
+    Bound to the event loop it was made on.
     """
 
-    def __init__(self, fetch: Callable[[int], Awaitable[int]], lanes: int = 1) -> None:
-        self._fetch = fetch  # fetch(lane): the query on that lane's connection
+    def __init__(self, fetch: Callable[[], Awaitable[int]]) -> None:
+        self._fetch = fetch
         self._loop = asyncio.get_running_loop()
-        self._free = list(range(lanes - 1, -1, -1))  # lanes with no read in flight
-        self._open: asyncio.Future[int] | None = None  # the read arrivals join: not yet sent
-        self._queued = False  # whether a task will send _open (else it waits for a lane)
+        self._running: asyncio.Future[int] | None = None  # the read asked for or in flight
+        self._sent = False  # whether the running read's query has gone: later arrivals wait
+        self._next: asyncio.Future[int] | None = None  # for this one
 
     async def read(self) -> int:
-        future = self._open
-        if future is None:
-            self._open = future = self._loop.create_future()
-            if self._free:
-                self._start(future)
-        return await asyncio.shield(future)
+        running = self._running
+        if running is None:
+            self._running = running = self._loop.create_future()
+            self._sent = False
+            self._loop.create_task(self._run(running))  # sends on its first step
+        elif self._sent:
+            if self._next is None:
+                self._next = self._loop.create_future()
+            running = self._next
+        return await asyncio.shield(running)
 
-    def _start(self, future: asyncio.Future[int]) -> None:
-        """Send `future`'s read on a free lane, from a task: it runs on the next loop
-        iteration, so the arrivals of this one join the read."""
-        self._queued = True
-        lane = self._free.pop()
-        task = self._loop.create_task(self._run(lane, future))
-        task.add_done_callback(lambda done: self._abandoned(done, lane, future))
-
-    async def _run(self, lane: int, future: asyncio.Future[int]) -> None:
-        if self._open is future:  # from here on arrivals join another read
-            self._open, self._queued = None, False
-        try:
-            if not future.done():  # else abandoned before it was sent: nothing to ask
-                # fetch sends the query before it first yields (or later, once connected):
-                # after every request that joined this read.
-                value = await self._fetch(lane)
-                if not future.done():
-                    future.set_result(value)
-        except asyncio.CancelledError:  # the loop is closing: nobody is left to answer
-            future.cancel()
-            self._free.append(lane)
-            raise
-        except Exception as error:  # every waiter sees the failure
-            if not future.done():
+    async def _run(self, future: asyncio.Future[int]) -> None:
+        queued = False  # the first read was queued by create_task: it already waited a step
+        while True:
+            try:
+                if queued:
+                    await asyncio.sleep(0)  # the arrivals of this iteration join this read
+                # From here on arrivals wait for the next read. fetch sends the query before
+                # it first yields (or later, once connected): after every request that joined.
+                self._sent = True
+                value = await self._fetch()
+            except asyncio.CancelledError:  # the loop is closing: nobody is left to answer
+                for waiting in (future, self._next):
+                    if waiting is not None:
+                        waiting.cancel()
+                self._running = self._next = None
+                raise
+            except Exception as error:  # every waiter sees the failure
                 future.set_exception(error)
                 future.exception()  # marked retrieved: the waiters may all have gone
-        self._free.append(lane)
-        if self._open is not None and not self._queued:  # it waited for a lane
-            self._start(self._open)
-
-    def _abandoned(self, task: asyncio.Task[None], lane: int, future: asyncio.Future[int]) -> None:
-        """A read task cancelled (the loop is closing), perhaps before it began: its waiters,
-        and those of a read still waiting for a lane, get no answer; its lane is free."""
-        if not task.cancelled():
-            return
-        if lane not in self._free:  # cancelled before its first step
-            self._free.append(lane)
-        future.cancel()
-        if self._open is not None:
-            self._open.cancel()
-            self._open, self._queued = None, False
+            else:
+                future.set_result(value)
+            self._running, self._next = self._next, None
+            if self._running is None:
+                return
+            future, queued, self._sent = self._running, True, False
 
 
 class CatalogProbe:
     """Reads the catalog version for each request. SQLite: on the event loop, over a
     connection of its own kept out of the pool, and only when the database's wal-index
     header shows a commit since the last read (walindex.py). PostgreSQL: a prepared
-    statement on libpq connections of its own in autocommit (_PgVersion, one per lane of
-    VERSION_READ_LANES), bounded by a short statement timeout, shared by the requests that
-    arrived before it was sent (SharedRead): one
+    statement on a libpq connection of its own in autocommit (_PgVersion), bounded by a short
+    statement timeout, shared by the requests that arrived before it began (SharedRead): one
     round trip per request capped a worker at the round-trip rate (~6,000 pulls a second,
     measured), and a thread hop plus a pool checkout with its pre-ping cost five times as
     much. Other backends use a pooled connection from a worker thread.
@@ -143,7 +122,7 @@ class CatalogProbe:
         self._cursor: Any = None
         self._wal: WalIndex | None = None  # SQLite: its wal-index header, while _raw is open
         self._seen: tuple[bytes, int] | None = None  # (header, version) at the last query
-        self._async: dict[int, _PgVersion] = {}  # PostgreSQL: `version`'s connection per lane
+        self._async: _PgVersion | None = None  # PostgreSQL: the connection of `version`
         self._shared: SharedRead | None = None
 
     async def version(self) -> int:
@@ -153,33 +132,29 @@ class CatalogProbe:
             shared = self._shared
             if shared is None or shared._loop is not asyncio.get_running_loop():
                 self._drop_async()
-                shared = self._shared = SharedRead(self._fetch_async, VERSION_READ_LANES)
+                shared = self._shared = SharedRead(self._fetch_async)
             return await shared.read()
         return await to_thread.run_sync(self.read)
 
-    async def _fetch_async(self, lane: int) -> int:
+    async def _fetch_async(self) -> int:
         for attempt in (1, 2):
             try:
-                connection = self._async.get(lane)
-                if connection is None:
-                    connection = await _PgVersion.connect(_conninfo(self.engine))
-                    self._async[lane] = connection
-                return await connection.read()
+                if self._async is None:
+                    self._async = await _PgVersion.connect(_conninfo(self.engine))
+                return await self._async.read()
             except psycopg.OperationalError:
-                self._drop_async(lane)
+                self._drop_async()
                 if attempt == 2:
                     raise
             except BaseException:  # cancelled mid-query: its answer would reach the next read
-                self._drop_async(lane)
+                self._drop_async()
                 raise
         raise AssertionError("unreachable")
 
-    def _drop_async(self, lane: int | None = None) -> None:
-        """Close a lane's connection, or every lane's. No await: its event loop may be gone."""
-        for dropped in [lane] if lane is not None else list(self._async):
-            connection = self._async.pop(dropped, None)
-            if connection is not None:
-                connection.close()
+    def _drop_async(self) -> None:
+        if self._async is not None:
+            self._async.close()  # no await: its event loop may be gone
+            self._async = None
 
     def read(self) -> int:
         """The version, read synchronously: on SQLite over the probe's own connection (the
