@@ -51,7 +51,7 @@ def test_postgres_request_path_read_survives_a_dropped_connection(engine: Engine
         probe = CatalogProbe(engine)
         try:
             version = await probe.version()
-            pid = probe._async.pgconn.backend_pid
+            pid = probe._shared._wire.pgconn.backend_pid  # type: ignore[union-attr]
             with engine.connect() as conn:
                 state = conn.execute(
                     text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
@@ -59,7 +59,8 @@ def test_postgres_request_path_read_survives_a_dropped_connection(engine: Engine
                 assert state == "idle"  # autocommit: no snapshot kept between requests
                 conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             assert await probe.version() == version  # one retry on a fresh connection
-            assert probe._async.pgconn.backend_pid != pid
+            wire = probe._shared._wire  # type: ignore[union-attr]
+            assert wire is not None and wire.pgconn.backend_pid != pid  # type: ignore[attr-defined]
         finally:
             probe.close()
 
@@ -76,7 +77,7 @@ def test_postgres_request_path_read_fails_cleanly_when_the_server_refuses(engine
         try:
             with pytest.raises(psycopg.OperationalError, match="syndication_no_such_database"):
                 await probe.version()
-            assert probe._async is None  # nothing half-open is kept
+            assert probe._shared is not None and probe._shared._wire is None  # nothing half-open
         finally:
             probe.close()
 

@@ -1,157 +1,219 @@
-"""SharedRead: concurrent requests share one catalog-version read, but never one that began
-before they arrived (it could miss a commit made just before them)."""
+"""SharedRead: concurrent requests share one catalog-version read, but never one that was sent
+before they arrived (it could miss a commit made just before them). Driven here by a fake
+connection whose answers the test posts."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import socket
 
+import psycopg
 import pytest
 
 from syndication.feeds.runtime import SharedRead
 
 
-class Source:
-    """A fetch that counts its calls and waits for the test to let each one finish."""
+class FakeWire:
+    """A connection whose answers the test posts; its socket becomes readable when one is."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.ours, self.theirs = socket.socketpair()
+        self.ours.setblocking(False)
+        self.closed = False
+        self.due: list[int | Exception] = []  # posted answers, not yet read
+
+    def send(self) -> bool:
+        if self.closed:
+            raise psycopg.OperationalError("closed")
+        self.server.sent.append(self)
+        return True
+
+    def fileno(self) -> int:
+        return self.ours.fileno()
+
+    def post(self, answer: int | Exception) -> None:
+        self.due.append(answer)
+        self.theirs.send(b"x")
+
+    def answer(self) -> int | None:
+        with contextlib.suppress(BlockingIOError):  # the byte that made it readable
+            self.ours.recv(64)
+        if not self.due:
+            return None
+        answer = self.due.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def read(self) -> int:
+        self.send()
+        while True:
+            answer = self.answer()
+            if answer is not None:
+                return answer
+            await asyncio.sleep(0.001)
+
+    def close(self) -> None:
+        self.closed = True
+        self.ours.close()
+        self.theirs.close()
+
+
+class Server:
+    """Counts connections and the reads sent over them."""
 
     def __init__(self) -> None:
-        self.started = 0
-        self.gate = asyncio.Event()
-        self.fail_next = False
-        self.on_answer: Callable[[], object] | None = None  # called once, as a read answers
+        self.connections: list[FakeWire] = []
+        self.sent: list[FakeWire] = []  # one entry per read sent, with its connection
+        self.refuse = 0  # refuse this many connections
 
-    async def fetch(self) -> int:
-        self.started += 1
-        number = self.started
-        await self.gate.wait()
-        if self.on_answer is not None:
-            self.on_answer, call = None, self.on_answer
-            call()
-        if self.fail_next:
-            self.fail_next = False
-            raise RuntimeError("connection lost")
-        return number
+    async def connect(self) -> FakeWire:
+        if self.refuse:
+            self.refuse -= 1
+            raise psycopg.OperationalError("connection refused")
+        wire = FakeWire(self)
+        self.connections.append(wire)
+        return wire
 
 
-async def sent_and_waiting(
-    source: Source,
-) -> tuple[SharedRead, asyncio.Task[int], asyncio.Task[int]]:
-    """A SharedRead whose read 1 has been sent, and a request that must wait for read 2."""
-    shared = SharedRead(source.fetch)
-    first = asyncio.create_task(shared.read())
-    await asyncio.sleep(0)  # read 1 sent
-    waiting = asyncio.create_task(shared.read())
-    await asyncio.sleep(0)
-    return shared, first, waiting
-
-
-def test_a_request_never_takes_a_read_that_began_before_it() -> None:
-    async def scenario() -> None:
-        source = Source()
-        shared = SharedRead(source.fetch)
-        first = asyncio.create_task(shared.read())
-        await asyncio.sleep(0)  # read 1 is now in flight
+async def steps(n: int = 3) -> None:
+    for _ in range(n):
         await asyncio.sleep(0)
-        assert source.started == 1
+
+
+async def answer(server: Server, value: int | Exception) -> None:
+    """Answer the read in flight and let the loop deliver it."""
+    wire = server.sent[-1]
+    wire.post(value)
+    await asyncio.sleep(0.01)
+
+
+def test_a_request_never_takes_a_read_sent_before_it() -> None:
+    async def scenario() -> None:
+        server = Server()
+        shared = SharedRead(server.connect)
+        first = asyncio.create_task(shared.read())
+        await steps()
+        assert len(server.sent) == 1  # connected, read 1 sent
         later = [asyncio.create_task(shared.read()) for _ in range(5)]
-        await asyncio.sleep(0)
-        source.gate.set()
+        await steps()
+        assert len(server.sent) == 1  # they wait for the next read
+        await answer(server, 1)
         assert await first == 1
-        assert await asyncio.gather(*later) == [2] * 5  # one more read, shared by all five
-        assert source.started == 2
+        assert len(server.sent) == 2  # sent as read 1 answered: one read for all five
+        await answer(server, 2)
+        assert await asyncio.gather(*later) == [2] * 5
 
     asyncio.run(scenario())
 
 
-def test_a_lone_request_costs_one_read() -> None:
+def test_requests_of_one_loop_iteration_share_a_read_and_a_lone_one_costs_one() -> None:
     async def scenario() -> None:
-        source = Source()
-        source.gate.set()
-        shared = SharedRead(source.fetch)
-        assert [await shared.read() for _ in range(3)] == [1, 2, 3]
+        server = Server()
+        shared = SharedRead(server.connect)
+        together = [asyncio.create_task(shared.read()) for _ in range(4)]
+        await steps()
+        await answer(server, 7)
+        assert await asyncio.gather(*together) == [7] * 4
+        for value in (8, 9):
+            alone = asyncio.create_task(shared.read())
+            await steps()
+            await answer(server, value)
+            assert await alone == value
+        assert len(server.sent) == 3 and len(server.connections) == 1
 
     asyncio.run(scenario())
 
 
-def test_requests_arriving_before_the_query_is_sent_share_it() -> None:
+def test_between_the_answer_and_the_requests_there_is_no_task() -> None:
+    """The steady state runs in loop callbacks: each extra hop through a task waited for a
+    whole pass of a loaded worker's loop."""
+
     async def scenario() -> None:
-        source = Source()
-        source.gate.set()
-        shared = SharedRead(source.fetch)
-        together = [asyncio.create_task(shared.read()) for _ in range(4)]  # one loop step
-        assert await asyncio.gather(*together) == [1] * 4
-        assert source.started == 1
-
-    asyncio.run(scenario())
-
-
-def test_the_next_read_waits_one_step_for_more_arrivals() -> None:
-    async def scenario() -> None:
-        source = Source()
-        shared, first, waiting = await sent_and_waiting(source)
-        late: list[asyncio.Future[int]] = []
-        # A request that arrives in the loop step in which read 1 answers: read 2 has been
-        # asked for by then, but is not sent until the step after, so it shares read 2.
-        source.on_answer = lambda: late.append(asyncio.ensure_future(shared.read()))
-        source.gate.set()
-        assert await first == 1
-        assert await asyncio.gather(waiting, *late) == [2, 2]
-        assert source.started == 2
-
-    asyncio.run(scenario())
-
-
-def test_a_failed_read_reaches_its_waiters_and_the_next_read_retries() -> None:
-    async def scenario() -> None:
-        source = Source()
-        source.fail_next = True
-        shared = SharedRead(source.fetch)
+        server = Server()
+        shared = SharedRead(server.connect)
         first = asyncio.create_task(shared.read())
-        await asyncio.sleep(0)  # read 1 sent
-        later = [asyncio.create_task(shared.read()) for _ in range(2)]
-        await asyncio.sleep(0)
-        source.gate.set()
-        results = await asyncio.gather(first, *later, return_exceptions=True)
-        assert isinstance(results[0], RuntimeError)
-        assert results[1:] == [2, 2]  # they arrived during read 1, so read 2 answers them
-        assert await shared.read() == 3
+        await steps()
+        await answer(server, 1)  # the first read connects, in a task
+        assert await first == 1
+        waiting = asyncio.create_task(shared.read())
+        await steps()
+        assert asyncio.all_tasks() == {asyncio.current_task(), waiting}
+        await answer(server, 2)
+        assert await waiting == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_read_is_tried_once_more_on_a_fresh_connection() -> None:
+    async def scenario() -> None:
+        server = Server()
+        shared = SharedRead(server.connect)
+        first = asyncio.create_task(shared.read())
+        await steps()
+        await answer(server, 1)
+        assert await first == 1
+        requests = [asyncio.create_task(shared.read()) for _ in range(3)]
+        await steps()
+        await answer(server, psycopg.OperationalError("server closed the connection"))
+        assert len(server.connections) == 2 and server.connections[0].closed
+        await answer(server, 2)  # the retry, on the new connection
+        assert await asyncio.gather(*requests) == [2, 2, 2]
+
+    asyncio.run(scenario())
+
+
+def test_a_read_that_fails_twice_fails_its_waiters_and_the_next_read_starts_afresh() -> None:
+    async def scenario() -> None:
+        server = Server()
+        server.refuse = 2
+        shared = SharedRead(server.connect)
+        requests = [asyncio.create_task(shared.read()) for _ in range(2)]
+        results = await asyncio.gather(*requests, return_exceptions=True)
+        assert all(isinstance(r, psycopg.OperationalError) for r in results)
+        later = asyncio.create_task(shared.read())
+        await steps()
+        await answer(server, 5)
+        assert await later == 5
 
     asyncio.run(scenario())
 
 
 def test_a_cancelled_request_leaves_the_others_their_answer() -> None:
     async def scenario() -> None:
-        source = Source()
-        shared = SharedRead(source.fetch)
+        server = Server()
+        shared = SharedRead(server.connect)
         leaving = asyncio.create_task(shared.read())
         staying = asyncio.create_task(shared.read())
-        await asyncio.sleep(0)
+        await steps()
         leaving.cancel()
         with pytest.raises(asyncio.CancelledError):
             await leaving
-        source.gate.set()
-        assert await staying == 1  # both joined read 1 before it was sent
-        assert source.started == 1
+        await answer(server, 1)
+        assert await staying == 1
+        assert len(server.sent) == 1
 
     asyncio.run(scenario())
 
 
-def test_stopping_between_reads_cancels_the_waiters_of_the_next() -> None:
+def test_closing_fails_the_waiters_instead_of_leaving_them() -> None:
     async def scenario() -> None:
-        source = Source()
-        shared, first, waiting = await sent_and_waiting(source)
-        runner = asyncio.current_task
-
-        def stop() -> None:  # the loop closing, as read 1 answers (inside its task)
-            task = runner()
-            assert task is not None
-            task.cancel()
-
-        source.on_answer = stop
-        source.gate.set()
+        server = Server()
+        shared = SharedRead(server.connect)
+        first = asyncio.create_task(shared.read())
+        await steps()
+        await answer(server, 1)
         assert await first == 1
-        with pytest.raises(asyncio.CancelledError):
-            await waiting
-        assert await shared.read() == 2  # a later request starts afresh
+        in_flight = asyncio.create_task(shared.read())
+        await steps()
+        next_one = asyncio.create_task(shared.read())
+        await steps()
+        shared.close()
+        for request in (in_flight, next_one):
+            with pytest.raises(psycopg.OperationalError, match="closed"):
+                await asyncio.wait_for(request, 1)
+        assert server.connections[0].closed
 
     asyncio.run(scenario())
