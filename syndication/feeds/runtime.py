@@ -67,7 +67,8 @@ class SharedRead:
     answer and the requests: on a loaded worker every extra hop through the event loop waits
     for a full pass over the other requests' work, and with four hops per read a 304 on
     PostgreSQL took twice hello world's latency. Connecting, and the one retry on a fresh
-    connection after a failure, run in a task (`_slowly`). Bound to its event loop.
+    connection after a failure, run in a task (`_slowly`): a read that fails is sent again once
+    on a fresh connection. Bound to its event loop.
     """
 
     def __init__(self, connect: Callable[[], Awaitable[Wire]]) -> None:
@@ -79,8 +80,11 @@ class SharedRead:
         self._active = False  # a read is asked for, in flight, or being retried
         self._reading = -1  # the descriptor our reader callback watches, if any
         self._slow: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def read(self) -> int:
+        if self._closed:
+            raise psycopg.OperationalError("the catalog probe was closed")
         future = self._loop.create_future()
         self._waiting.append(future)
         if not self._active:
@@ -103,19 +107,19 @@ class SharedRead:
                     self._reading = wire.fileno()
                     self._loop.add_reader(self._reading, self._readable)
                     return
-            except psycopg.OperationalError:
-                pass
+            except Exception:
+                logger.warning("catalog version read failed; reconnecting", exc_info=True)
             self._drop()  # failed, or the socket took only part of a 60-byte message
-        self._slow = self._loop.create_task(self._slowly())
+        self._slow = self._loop.create_task(self._slowly(tries=2))
 
     def _readable(self) -> None:
         assert self._wire is not None
         try:
             value = self._wire.answer()
-        except psycopg.OperationalError:
-            self._stop_reading()
+        except Exception:  # a dropped connection, a server restart: the same batch, again
+            logger.warning("catalog version read failed; reconnecting", exc_info=True)
             self._drop()
-            self._slow = self._loop.create_task(self._slowly())  # the same batch, again
+            self._slow = self._loop.create_task(self._slowly(tries=1))
             return
         if value is not None:
             self._stop_reading()
@@ -132,26 +136,25 @@ class SharedRead:
         self._sent = []
         self._next()  # at once: everyone waiting arrived before this moment
 
-    async def _slowly(self) -> None:
-        """Connect if need be and read, for the batch sent; once more on a fresh connection
-        if that fails (a dropped connection, a restarted server)."""
-        error: BaseException | None = None
-        for attempt in (1, 2):
+    async def _slowly(self, tries: int) -> None:
+        """Connect if need be and read, for the batch sent: `tries` times, each on a fresh
+        connection after a failure (a dropped connection, a restarted server). The last
+        failure reaches every request of the batch."""
+        error: Exception | None = None
+        for _ in range(tries):
             try:
                 if self._wire is None:
                     self._wire = await self._connect()
                 value = await self._wire.read()
-            except psycopg.OperationalError as failure:
-                self._drop()
-                error = failure
-                if attempt == 1:
-                    continue
-            except BaseException:  # cancelled: the loop is closing, nobody is left to answer
+            except asyncio.CancelledError:  # the loop is closing: nobody is left to answer
                 self._drop()
                 for future in (*self._sent, *self._waiting):
                     future.cancel()
-                self._sent, self._waiting, self._active = [], [], False
+                self._sent, self._waiting, self._active, self._slow = [], [], False, None
                 raise
+            except Exception as failure:
+                self._drop()
+                error = failure
             else:
                 self._slow = None
                 self._answer(value)
@@ -173,9 +176,11 @@ class SharedRead:
     def close(self) -> None:
         """Close the connection; a read in flight fails its waiters. No await: the loop may
         be gone."""
-        self._drop()
-        if self._slow is not None:
+        self._closed = True
+        if self._slow is not None and not self._loop.is_closed():
             self._slow.cancel()
+        self._slow = None
+        self._drop()
         pending, self._sent, self._waiting = [*self._sent, *self._waiting], [], []
         for future in pending:
             if not future.done() and not future.get_loop().is_closed():
@@ -287,6 +292,7 @@ class _PgVersion:
     def __init__(self, pgconn: pq.abc.PGconn) -> None:
         self.pgconn = pgconn
         self.loop = asyncio.get_running_loop()
+        self._got: pq.abc.PGresult | None = None  # the query's result, before its end
 
     @classmethod
     async def connect(cls, conninfo: str) -> _PgVersion:
@@ -317,35 +323,36 @@ class _PgVersion:
         return self.pgconn.socket
 
     def answer(self) -> int | None:
-        pgconn = self.pgconn
-        pgconn.consume_input()  # raises OperationalError if the connection is gone
-        if pgconn.is_busy():
-            return None
-        return _version(pgconn, self._last_result(pq.ExecStatus.TUPLES_OK))
+        result = self._step(pq.ExecStatus.TUPLES_OK)
+        return None if result is None else _version(result)
 
     async def read(self) -> int:
         self.pgconn.send_query_prepared(self.NAME, None)
-        return _version(self.pgconn, await self._result(pq.ExecStatus.TUPLES_OK))
+        return _version(await self._result(pq.ExecStatus.TUPLES_OK))
 
     async def _result(self, expected: pq.ExecStatus) -> pq.abc.PGresult:
         pgconn = self.pgconn
         while pgconn.flush():
             await self._wait(writing=True)
-        while True:
-            pgconn.consume_input()  # raises OperationalError if the connection is gone
-            if not pgconn.is_busy():
-                break
+        while (result := self._step(expected)) is None:
             await self._wait(writing=False)
-        return self._last_result(expected)
-
-    def _last_result(self, expected: pq.ExecStatus) -> pq.abc.PGresult:
-        pgconn = self.pgconn
-        result = pgconn.get_result()
-        while pgconn.get_result() is not None:  # the end of this query's results
-            pass
-        if result is None or result.status != expected:
-            raise psycopg.OperationalError(_message(pgconn, result))
         return result
+
+    def _step(self, expected: pq.ExecStatus) -> pq.abc.PGresult | None:
+        """Read what arrived, never blocking: the query's result once its end has come
+        (libpq's get_result would block while it is due), else None."""
+        pgconn = self.pgconn
+        pgconn.consume_input()  # raises OperationalError if the connection is gone
+        while not pgconn.is_busy():
+            result = pgconn.get_result()
+            if result is None:  # the end of this query's results
+                got, self._got = self._got, None
+                if got is None or got.status != expected:
+                    raise psycopg.OperationalError(_message(pgconn, got))
+                return got
+            if self._got is None:
+                self._got = result
+        return None
 
     async def _wait(self, writing: bool) -> None:
         loop, fd = self.loop, self.pgconn.socket
@@ -365,10 +372,19 @@ class _PgVersion:
             loop.remove_writer(fd) if writing else loop.remove_reader(fd)
 
     def close(self) -> None:
+        """Close the connection, first taking its socket out of the loop: a waiter's own
+        removal comes a step later, when its descriptor number may belong to someone else."""
+        try:
+            fd = self.pgconn.socket
+        except psycopg.OperationalError:  # no socket left
+            fd = -1
+        if fd >= 0 and not self.loop.is_closed():
+            self.loop.remove_reader(fd)
+            self.loop.remove_writer(fd)
         self.pgconn.finish()
 
 
-def _version(pgconn: pq.abc.PGconn, result: pq.abc.PGresult) -> int:
+def _version(result: pq.abc.PGresult) -> int:
     value = result.get_value(0, 0) if result.ntuples else None
     return int(value) if value is not None else 1
 

@@ -68,11 +68,12 @@ class Server:
         self.connections: list[FakeWire] = []
         self.sent: list[FakeWire] = []  # one entry per read sent, with its connection
         self.refuse = 0  # refuse this many connections
+        self.refusal: Exception = psycopg.OperationalError("connection refused")
 
     async def connect(self) -> FakeWire:
         if self.refuse:
             self.refuse -= 1
-            raise psycopg.OperationalError("connection refused")
+            raise self.refusal
         wire = FakeWire(self)
         self.connections.append(wire)
         return wire
@@ -215,5 +216,56 @@ def test_closing_fails_the_waiters_instead_of_leaving_them() -> None:
             with pytest.raises(psycopg.OperationalError, match="closed"):
                 await asyncio.wait_for(request, 1)
         assert server.connections[0].closed
+
+    asyncio.run(scenario())
+
+
+def test_any_other_failure_reaches_the_waiters_as_itself() -> None:
+    """Not only psycopg's OperationalError: a bad connection string or a bug fails the
+    requests with its own error, and the worker reads again for the next ones."""
+
+    async def scenario() -> None:
+        server = Server()
+        server.refuse, server.refusal = 2, ValueError("bad conninfo")
+        shared = SharedRead(server.connect)
+        results = await asyncio.gather(shared.read(), shared.read(), return_exceptions=True)
+        assert [type(r) for r in results] == [ValueError, ValueError]
+        later = asyncio.create_task(shared.read())
+        await steps()
+        await answer(server, 3)
+        assert await later == 3
+
+    asyncio.run(scenario())
+
+
+def test_an_unexpected_error_while_answering_does_not_stall_the_worker() -> None:
+    async def scenario() -> None:
+        server = Server()
+        shared = SharedRead(server.connect)
+        first = asyncio.create_task(shared.read())
+        await steps()
+        await answer(server, 1)
+        assert await first == 1
+        request = asyncio.create_task(shared.read())
+        await steps()
+        await answer(server, RuntimeError("garbled"))  # read again on a fresh connection
+        await answer(server, 2)
+        assert await asyncio.wait_for(request, 1) == 2 and len(server.connections) == 2
+        again = asyncio.create_task(shared.read())
+        await steps()
+        await answer(server, 3)
+        assert await again == 3
+
+    asyncio.run(scenario())
+
+
+def test_a_closed_reader_refuses_further_reads() -> None:
+    async def scenario() -> None:
+        server = Server()
+        shared = SharedRead(server.connect)
+        shared.close()
+        with pytest.raises(psycopg.OperationalError, match="closed"):
+            await shared.read()
+        assert server.sent == []
 
     asyncio.run(scenario())
