@@ -32,17 +32,19 @@ NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 PIECES = 8
 
 
+def _license(code: str, name: str) -> dict[str, object]:
+    return {"code": code, "name": name, "url": f"https://news.example.org/l/{code}",
+            "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
+            "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
+            "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
+            "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}  # fmt: skip
+
+
 def _seed(engine: Engine) -> int:
     """Eight pieces under one license held by one partner; the partner was sent piece 2 and
     showed it on its own page. Answers the partner's id."""
     with engine.begin() as conn:
-        conn.execute(insert(License), [
-            {"code": "lic", "name": "License", "url": "https://news.example.org/l",
-             "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
-             "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
-             "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
-             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}
-        ])  # fmt: skip
+        conn.execute(insert(License), [_license("lic", "License")])
         conn.execute(insert(Partner), [
             {"slug": "gazette", "name": "Gazette", "audience": 1_000, "sees_embargoed": False,
              "active": True, "created_at": NOW, "updated_at": NOW}
@@ -120,13 +122,7 @@ def test_a_render_sees_one_snapshot(engine: Engine, settings: Settings) -> None:
     with session_scope(engine, write=False) as session:
         partner = session.get_one(Partner, partner_id)
     with engine.begin() as conn:
-        conn.execute(insert(License), [
-            {"code": "other", "name": "Other", "url": "https://news.example.org/o",
-             "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
-             "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
-             "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
-             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}
-        ])  # fmt: skip
+        conn.execute(insert(License), [_license("other", "Other")])
     written: list[str] = []
 
     def write_between(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]

@@ -91,6 +91,17 @@ async def answer(server: Server, value: int | Exception) -> None:
     await asyncio.sleep(0.01)
 
 
+async def connected() -> tuple[Server, SharedRead]:
+    """A SharedRead whose first read connected and answered 1."""
+    server = Server()
+    shared = SharedRead(server.connect)
+    first = asyncio.create_task(shared.read())
+    await steps()
+    await answer(server, 1)
+    assert await first == 1
+    return server, shared
+
+
 def test_a_request_never_takes_a_read_sent_before_it() -> None:
     async def scenario() -> None:
         server = Server()
@@ -133,12 +144,7 @@ def test_between_the_answer_and_the_requests_there_is_no_task() -> None:
     whole pass of a loaded worker's loop."""
 
     async def scenario() -> None:
-        server = Server()
-        shared = SharedRead(server.connect)
-        first = asyncio.create_task(shared.read())
-        await steps()
-        await answer(server, 1)  # the first read connects, in a task
-        assert await first == 1
+        server, shared = await connected()  # the first read connected, in a task
         waiting = asyncio.create_task(shared.read())
         await steps()
         assert asyncio.all_tasks() == {asyncio.current_task(), waiting}
@@ -150,12 +156,7 @@ def test_between_the_answer_and_the_requests_there_is_no_task() -> None:
 
 def test_a_failed_read_is_tried_once_more_on_a_fresh_connection() -> None:
     async def scenario() -> None:
-        server = Server()
-        shared = SharedRead(server.connect)
-        first = asyncio.create_task(shared.read())
-        await steps()
-        await answer(server, 1)
-        assert await first == 1
+        server, shared = await connected()
         requests = [asyncio.create_task(shared.read()) for _ in range(3)]
         await steps()
         await answer(server, psycopg.OperationalError("server closed the connection"))
@@ -201,12 +202,7 @@ def test_a_cancelled_request_leaves_the_others_their_answer() -> None:
 
 def test_closing_fails_the_waiters_instead_of_leaving_them() -> None:
     async def scenario() -> None:
-        server = Server()
-        shared = SharedRead(server.connect)
-        first = asyncio.create_task(shared.read())
-        await steps()
-        await answer(server, 1)
-        assert await first == 1
+        server, shared = await connected()
         in_flight = asyncio.create_task(shared.read())
         await steps()
         next_one = asyncio.create_task(shared.read())
@@ -240,12 +236,7 @@ def test_any_other_failure_reaches_the_waiters_as_itself() -> None:
 
 def test_an_unexpected_error_while_answering_does_not_stall_the_worker() -> None:
     async def scenario() -> None:
-        server = Server()
-        shared = SharedRead(server.connect)
-        first = asyncio.create_task(shared.read())
-        await steps()
-        await answer(server, 1)
-        assert await first == 1
+        server, shared = await connected()
         request = asyncio.create_task(shared.read())
         await steps()
         await answer(server, RuntimeError("garbled"))  # read again on a fresh connection
