@@ -31,9 +31,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def provide_db(state: State, request: Request[Any, Any, Any]) -> Iterator[Session]:
-    session = open_session(state.engine, write=request.method not in READ_METHODS)
+    read = request.method in READ_METHODS
+    session = open_session(state.engine, write=not read)
     try:
-        yield session
+        yield session  # a handler's exception is thrown in here: no commit then
+        if read:  # ends the read with COMMIT, not the close's ROLLBACK (db.session_scope)
+            session.commit()
     finally:
         session.close()  # services commit; anything uncommitted is rolled back here
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import feedparser
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 
@@ -223,6 +224,23 @@ def test_reads_on_the_request_path_keep_the_prepared_statements(
     _with_session(engine, False, lambda session: session.execute(text("SELECT 1")))
     assert counted(engine, PixelHit(partner_id, 1, None, NOW))
     with engine.connect() as conn:  # the pool's one connection, as those reads left it
+        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+    assert any("article.body_html" in s for (s,) in prepared), prepared
+
+
+def test_a_staff_api_read_keeps_the_prepared_statements(
+    engine: Engine, settings: Settings, client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    """A GET handler's session (deps.provide_db) ends with COMMIT as well."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: psycopg's prepared statements")
+    partner_id = _seed(engine)
+    with session_scope(engine, write=False) as session:
+        partner = session.get_one(Partner, partner_id)
+    for _ in range(6):
+        fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    assert client.get("/api/v1/licenses", headers=staff_headers).status_code == 200
+    with engine.connect() as conn:
         prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
     assert any("article.body_html" in s for (s,) in prepared), prepared
 
