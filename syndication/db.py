@@ -186,15 +186,11 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
     every ROLLBACK and keeps them across COMMIT, so a worker's repeated reads are prepared
     after a few uses and skip parsing and planning. statement_timeout is set per connection
     (make_engine) and bounds each statement."""
-    session = open_session(engine, write=False)
-    try:
+    with session_scope(engine, write=False) as session:
         if engine.dialect.name == "postgresql":
             snapshot = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             session.connection(execution_options=snapshot)
         yield session
-        session.commit()
-    finally:
-        session.close()
 
 
 @contextmanager
