@@ -113,6 +113,19 @@ def _feeds(engine: Engine, settings: Settings) -> SimpleNamespace:
     return SimpleNamespace(engine=engine, settings=settings, clock=lambda: NOW)
 
 
+def _prepare_renders(engine: Engine, settings: Settings, partner: Partner) -> None:
+    """Renders enough for psycopg to prepare a render's statements (on their fifth use)."""
+    for _ in range(6):
+        fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+
+
+def _prepared_statements(engine: Engine) -> list[str]:
+    """The statements prepared on the pool's one connection, as earlier sessions left it."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+    return [statement for (statement,) in rows]
+
+
 def test_a_render_sees_one_snapshot(engine: Engine, settings: Settings) -> None:
     """A write committed between the scan (which decided what the partner may see) and the
     page read does not reach the render: piece 1 moves to a license the partner does not hold,
@@ -194,12 +207,11 @@ def test_a_render_keeps_prepared_statements_on_postgresql(
     if engine.dialect.name != "postgresql":
         return
     assert set(seen) == {("repeatable read", "on")}
-    for _ in range(6):  # psycopg prepares a statement on its fifth use
-        fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    _prepare_renders(engine, settings, partner)
+    prepared = _prepared_statements(engine)
+    assert any("article.body_html" in s for s in prepared), prepared
     with engine.connect() as conn:  # the pool's one connection, as the renders left it
-        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
         assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
-    assert any("article.body_html" in s for (s,) in prepared), prepared
     with session_scope(engine) as session:  # the next writer writes, at the default level
         session.execute(text("UPDATE catalog_state SET version = version + 1"))
 
@@ -217,15 +229,13 @@ def test_reads_on_the_request_path_keep_the_prepared_statements(
         partner = session.get_one(Partner, partner_id)
         secret = issue_key(session, "gazette").key
     feeds = _feeds(engine, settings)
-    for _ in range(6):  # psycopg prepares a statement on its fifth use
-        fill(feeds, partner, "atom", FeedQuery())
+    _prepare_renders(engine, settings, partner)
     _authenticate(feeds, secret)  # records the key's first use: a write, committed
     _authenticate(feeds, secret)  # used a moment ago: only reads
     _with_session(engine, False, lambda session: session.execute(text("SELECT 1")))
     assert counted(engine, PixelHit(partner_id, 1, None, NOW))
-    with engine.connect() as conn:  # the pool's one connection, as those reads left it
-        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
-    assert any("article.body_html" in s for (s,) in prepared), prepared
+    prepared = _prepared_statements(engine)
+    assert any("article.body_html" in s for s in prepared), prepared
 
 
 def test_a_staff_api_read_keeps_the_prepared_statements(
@@ -237,12 +247,10 @@ def test_a_staff_api_read_keeps_the_prepared_statements(
     partner_id = _seed(engine)
     with session_scope(engine, write=False) as session:
         partner = session.get_one(Partner, partner_id)
-    for _ in range(6):
-        fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    _prepare_renders(engine, settings, partner)
     assert client.get("/api/v1/licenses", headers=staff_headers).status_code == 200
-    with engine.connect() as conn:
-        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
-    assert any("article.body_html" in s for (s,) in prepared), prepared
+    prepared = _prepared_statements(engine)
+    assert any("article.body_html" in s for s in prepared), prepared
 
 
 def test_timestamps_come_back_in_utc(engine: Engine) -> None:
