@@ -25,7 +25,6 @@ from bench.harness import (
     cold_render,
     ensure_wrk,
     warm,
-    wrk,
 )
 from bench.run import LICENSES, PARTNERS, Backend, targets
 from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
@@ -57,12 +56,14 @@ def main() -> None:
     static = work / "static.xml"
     static.write_bytes(body)
     try:
-        with Server(args.server, args.workers, backend.url, static) as base:
-            runs = targets(base, backend.key)
-            warm(runs)
+        with Server(args.server, args.workers, backend.url, static) as server:
+            runs = targets(server.base, backend.key)
+            warm(server, runs)
             rounds = []
             for _ in range(args.rounds):
-                got = {k: wrk(url, args.seconds, headers) for k, (url, headers) in runs.items()}
+                got = {
+                    k: server.load(url, args.seconds, headers) for k, (url, headers) in runs.items()
+                }
                 rounds.append(got)
                 print(  # one line per round
                     ", ".join(f"({k}) {v.rps:,.0f} p99 {v.p99_ms:.1f} ms" for k, v in got.items())

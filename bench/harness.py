@@ -71,8 +71,27 @@ def server_command(server: str, workers: int, port: int) -> list[str]:
             "bench.harness:bench_app"]  # fmt: skip
 
 
+IDLE_WINDOW, IDLE_TIMEOUT = 0.1, 5.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _group_cpu_ticks(group: int) -> int:
+    """CPU time (user + system, in clock ticks) of every live process in a process group: the
+    server and its workers (the server starts in a session of its own)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
 class Server:
-    """`with Server(...) as base_url:` a bench app on a free loopback port."""
+    """`with Server(...) as server:` a bench app on a free loopback port, at `server.base`;
+    `server.load(...)` runs wrk against it once it is idle."""
 
     def __init__(self, server: str, workers: int, database_url: str, static: Path) -> None:
         self.port = free_port()
@@ -81,22 +100,45 @@ class Server:
                     "SYNDICATION_SECRET_KEY": "bench", "SYNDICATION_BASE_URL": "http://127.0.0.1",
                     STATIC_FILE: str(static), "PYTHONPATH": str(ROOT)}  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
+        self.base = f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> Server:
         self.process = subprocess.Popen(
             self.command, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
-        base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/bench/hello", timeout=1).status_code == 200:
-                    return base
+                if httpx.get(f"{self.base}/bench/hello", timeout=1).status_code == 200:
+                    return self
             except httpx.HTTPError:
                 time.sleep(0.2)
         self.__exit__()
         raise SystemExit(f"the server did not start: {' '.join(self.command)}")
+
+    def load(self, url: str, seconds: float, headers: dict[str, str]) -> Run:
+        """One wrk run, started once the server is idle (`idle`)."""
+        self.idle()
+        return wrk(url, seconds, headers)
+
+    def idle(self, timeout: float = IDLE_TIMEOUT) -> None:
+        """Wait until the server's processes use less than a tenth of a core.
+
+        When wrk stops, the server still has the requests that were in flight and what they
+        do after answering (usage counts, the ledger): 16 bundles are ~130 ms of work for
+        one worker. A run started at once met that work in its first requests: hello world
+        after the bundle run had p99 at 6-9x p50 on PostgreSQL, 2.5x after a pause (3
+        rounds each)."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        ticks = _group_cpu_ticks(self.process.pid)
+        while time.monotonic() < deadline:
+            time.sleep(IDLE_WINDOW)
+            now = _group_cpu_ticks(self.process.pid)
+            if now - ticks <= IDLE_WINDOW * CLOCK_TICKS / 10:
+                return
+            ticks = now
 
     def __exit__(self, *exc: object) -> None:
         if self.process and self.process.poll() is None:
@@ -151,13 +193,13 @@ def wrk(url: str, seconds: float, headers: dict[str, str], connections: int = 16
     return Run(float(match.group(1)), _latency(out.stdout, "50"), _latency(out.stdout, "99"))
 
 
-def warm(runs: dict[str, tuple[str, dict[str, str]]]) -> None:
+def warm(server: Server, runs: dict[str, tuple[str, dict[str, str]]]) -> None:
     """A short unrecorded run of each target first, so that every worker has its caches,
     connections and compiled templates before the first recorded round: with two workers a
     request reaches one of them only, and round 1's (b) used to include the second worker's
     first render of the feed (that cost is (d), measured on its own)."""
     for url, headers in runs.values():
-        wrk(url, WARM_SECONDS, headers)
+        server.load(url, WARM_SECONDS, headers)
 
 
 def ensure_wrk() -> None:

@@ -10,7 +10,8 @@ each size), then granian with 1 and 2 workers, driven by wrk over loopback for
   (e) a bundle (.zip, rendered per request; usage and ledger written after the answer)
 and (d) the cold render of a 50-item feed, in process. Then granian against uvicorn
 (uvloop + httptools) on (a), (b), (c). Each server first gets a short unrecorded run of every
-target (harness.warm). Ratios are taken within a round, medians reported.
+target (harness.warm), and every run starts once the server is idle (Server.idle). Ratios are
+taken within a round, medians reported.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
-from bench.harness import SERVERS, Run, Server, cold_render_apart, ensure_wrk, warm, wrk
+from bench.harness import SERVERS, Run, Server, cold_render_apart, ensure_wrk, warm
 from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
 from syndication import migrate
 from syndication.db import make_engine
@@ -109,12 +110,15 @@ def targets(base: str, key: str) -> dict[str, tuple[str, dict[str, str]]]:
 
 
 def load(backend: Backend, static: Path, workers: int, args: argparse.Namespace) -> None:
-    with Server("granian", workers, backend.url, static) as base:
-        runs = targets(base, backend.key)
-        warm(runs)
+    with Server("granian", workers, backend.url, static) as server:
+        runs = targets(server.base, backend.key)
+        warm(server, runs)
         rounds = backend.loads.setdefault(workers, [])
         for _ in range(args.rounds):
-            got = {name: wrk(url, args.seconds, headers) for name, (url, headers) in runs.items()}
+            got = {
+                name: server.load(url, args.seconds, headers)
+                for name, (url, headers) in runs.items()
+            }
             rounds.append(got)
             print(f"{backend.name}, {workers} worker(s): "
                   + ", ".join(f"({k}) {v.rps:,.0f}" for k, v in got.items())
@@ -127,10 +131,12 @@ def compare_servers(backend: Backend, static: Path, args: argparse.Namespace) ->
     found: dict[str, list[dict[str, Run]]] = {name: [] for name in SERVERS}
     for _ in range(args.rounds):
         for name in SERVERS:
-            with Server(name, 1, backend.url, static) as base:
-                runs = {k: v for k, v in targets(base, backend.key).items() if k in "abc"}
-                warm(runs)
-                got = {k: wrk(url, args.seconds, headers) for k, (url, headers) in runs.items()}
+            with Server(name, 1, backend.url, static) as server:
+                runs = {k: v for k, v in targets(server.base, backend.key).items() if k in "abc"}
+                warm(server, runs)
+                got = {
+                    k: server.load(url, args.seconds, headers) for k, (url, headers) in runs.items()
+                }
                 found[name].append(got)
                 print(f"{name}: " + ", ".join(f"({k}) {v.rps:,.0f}" for k, v in got.items()))
     return found
