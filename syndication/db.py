@@ -178,9 +178,10 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
     """A session that only reads and sees one snapshot of the database in all its statements.
 
     SQLite's read transaction is one snapshot already. PostgreSQL's default, READ COMMITTED,
-    takes a snapshot per statement: a write committed between a feed's scan and its page read
-    would mix two states (a piece whose license changed in between would be rendered under
-    terms the scan never checked, or fail the render). So on PostgreSQL the transaction is
+    takes a snapshot per statement: a write committed between a feed's licenses read and its
+    scan, or between the scan and a read by id of the page's rest, would mix two states (a
+    piece whose license changed in between would be rendered under terms the scan never
+    checked, or fail the render). So on PostgreSQL the transaction is
     REPEATABLE READ READ ONLY: one snapshot, and no serialization failures for a reader. It
     ends with COMMIT, not the pool's ROLLBACK: psycopg forgets its prepared statements at
     every ROLLBACK and keeps them across COMMIT, so a worker's repeated reads are prepared

@@ -1,19 +1,24 @@
 """Which pieces are on a page of a partner's feed: SQL narrows, `decide` confirms every row.
 
-The scan reads only the columns `decide` needs (never the body), in the feed's order
-(published_at desc, id desc), on the (license[, section], published_at) indexes; bodies
-are loaded afterwards for the page alone.
+The scan reads in the feed's order (published_at desc, id desc), on the (license[, section],
+published_at) indexes, in batches. The first batch is one row more than the page and reads
+whole rows: the narrowing leaves `decide` little to refuse but embargoes (kept out of SQL on
+purpose), so unless those crowd the head of the feed it holds the whole page, which then costs
+no second statement. Later batches, for a page the first did not fill, read only the
+columns `decide` needs (never the body); the render loads the rest of the page's rows by id
+(`Page.loaded` says which rows it has whole).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Integer, Result, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
@@ -48,6 +53,17 @@ class Page:
     more_after: bool  # an older page exists
     more_before: bool  # a newer page exists (only known when reading backwards)
     changes_at: datetime | None  # the first moment any scanned row's answer changes
+    # Whole rows (every column) the scan read, by id: the first batch, refused rows included;
+    # all of the page's rows when that batch held the page. Kept out of repr and ==.
+    loaded: dict[int, Any] = field(repr=False, compare=False)
+
+
+def namespaces(result: Result[Any]) -> list[Any]:
+    """Every row (one fetchall) as a namespace, by zipping the column names once: ~2x
+    cheaper than unpacking each Row's mapping, and a namespace's attribute read is ~4x
+    cheaper than a Row's (building a piece reads ~25 of them)."""
+    names = tuple(result.keys())
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in result.all()]
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:
@@ -89,11 +105,13 @@ def _position(older: bool) -> ColumnElement[bool]:
     )
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def _scan_statement(
-    shape: Shape, section: bool, since: bool, backwards: bool, positioned: bool
+    shape: Shape, section: bool, since: bool, backwards: bool, positioned: bool, whole: bool
 ) -> Select:
-    """One batch of the scan, built once per shape; values go in as bind parameters."""
+    """One batch of the scan, built once per shape; values go in as bind parameters. `whole`:
+    every column of the rows (the first batch), else only those `decide` reads."""
+    columns = Article.__table__.columns if whole else _FACTS  # type: ignore[attr-defined]
     where = [listing_template(shape), *_filters(section, since, col(Article.updated_at))]
     if positioned:
         where.append(_position(older=not backwards))
@@ -102,7 +120,7 @@ def _scan_statement(
         if backwards
         else (col(Article.published_at).desc(), col(Article.id).desc())
     )
-    return select(*_FACTS).where(*where).order_by(*order).limit(bindparam("batch", type_=Integer))
+    return select(*columns).where(*where).order_by(*order).limit(bindparam("batch", type_=Integer))
 
 
 def scan_page(
@@ -120,16 +138,23 @@ def scan_page(
     backwards = query.cursor is not None and not query.cursor.older
     position = query.cursor
     found: list[tuple[int, datetime, Decision]] = []
+    loaded: dict[int, Any] = {}
     changes_at: datetime | None = None
-    batch = query.limit + 1
+    batch, whole = query.limit + 1, True
     # Core execution on the session's connection: these are plain column rows, and the ORM
     # execution path (autoflush, ORM loading) cost more than the SQL itself.
     connection = session.connection()
     while len(found) <= query.limit:
         if position is not None:
             values["at"], values["ident"] = position.published_at, position.id
-        statement = _scan_statement(shape, section, since, backwards, position is not None)
-        rows = connection.execute(statement, {**values, "batch": batch}).all()
+        statement = _scan_statement(shape, section, since, backwards, position is not None, whole)
+        result = connection.execute(statement, {**values, "batch": batch})
+        rows: Sequence[Any]
+        if whole:
+            rows = namespaces(result)
+            loaded, whole = {row.id: row for row in rows}, False
+        else:
+            rows = result.all()
         for row in rows:
             decision = decide(partner, granted, row, licenses[row.license], now)
             moment = decision.changes_at  # the earliest of them, without a list per row
@@ -153,6 +178,7 @@ def scan_page(
         more_after=(not backwards and more) or (backwards and bool(page)),
         more_before=(backwards and more) or (query.cursor is not None and not backwards),
         changes_at=changes_at,
+        loaded=loaded,
     )
 
 
