@@ -71,22 +71,24 @@ def server_command(server: str, workers: int, port: int) -> list[str]:
             "bench.harness:bench_app"]  # fmt: skip
 
 
-IDLE_WINDOW, IDLE_TIMEOUT = 0.1, 5.0
+IDLE_WINDOW, IDLE_WINDOWS, IDLE_TIMEOUT = 0.1, 2, 5.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _group_cpu_ticks(group: int) -> int:
-    """CPU time (user + system, in clock ticks) of every live process in a process group: the
-    server and its workers (the server starts in a session of its own)."""
-    total = 0
+def _cpu_ticks(group: int) -> dict[int, int]:
+    """CPU time (user + system, in clock ticks) by pid of every live process in a process
+    group (the server and its workers: the server starts in a session of its own) and of
+    every PostgreSQL process (the backends finishing the requests' writes)."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            name, rest = stat.read_text().rsplit(")", 1)
         except OSError:  # gone meanwhile
             continue
-        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
-            total += int(fields[11]) + int(fields[12])
-    return total
+        fields = rest.split()  # from field 3 (state) on: pgrp is 5, utime and stime 14 and 15
+        if int(fields[2]) == group or name.endswith("(postgres"):
+            found[int(stat.parent.name)] = int(fields[11]) + int(fields[12])
+    return found
 
 
 class Server:
@@ -123,7 +125,8 @@ class Server:
         return wrk(url, seconds, headers)
 
     def idle(self, timeout: float = IDLE_TIMEOUT) -> None:
-        """Wait until the server's processes use less than a tenth of a core.
+        """Wait until the server's processes and PostgreSQL's together use at most a tenth
+        of a core in each of two 0.1 s windows in a row.
 
         When wrk stops, the server still has the requests that were in flight and what they
         do after answering (usage counts, the ledger): 16 bundles are ~130 ms of work for
@@ -132,13 +135,16 @@ class Server:
         rounds each)."""
         assert self.process is not None
         deadline = time.monotonic() + timeout
-        ticks = _group_cpu_ticks(self.process.pid)
-        while time.monotonic() < deadline:
-            time.sleep(IDLE_WINDOW)
-            now = _group_cpu_ticks(self.process.pid)
-            if now - ticks <= IDLE_WINDOW * CLOCK_TICKS / 10:
+        before, quiet = _cpu_ticks(self.process.pid), 0
+        while quiet < IDLE_WINDOWS:
+            if time.monotonic() > deadline:
+                print(f"bench: the server was still busy after {timeout:g} s; running anyway")
                 return
-            ticks = now
+            time.sleep(IDLE_WINDOW)
+            now = _cpu_ticks(self.process.pid)
+            used = sum(ticks - before.get(pid, 0) for pid, ticks in now.items())
+            quiet = quiet + 1 if used <= IDLE_WINDOW * CLOCK_TICKS / 10 else 0
+            before = now
 
     def __exit__(self, *exc: object) -> None:
         if self.process and self.process.poll() is None:

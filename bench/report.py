@@ -157,8 +157,9 @@ def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after
         "  and a second only takes CPU from the server on these 2 cores. Before round 1 each",
         f"  server gets {WARM_SECONDS:g} s of every target, unrecorded, so that each of its "
         "workers is warm.",
-        "  Each run starts once the server is idle (under a tenth of a core for 0.1 s), not",
-        "  while it still finishes the previous run's requests in flight and their writes.",
+        "  Each run starts once the server and PostgreSQL are idle (at most a tenth of a core",
+        "  in two 0.1 s windows in a row), not while they still finish the previous run's",
+        "  requests in flight and their writes.",
         "  (b), (c) and (e) send the key in the `Authorization` header.",
         "",
         "## Throughput and latency (granian)",
