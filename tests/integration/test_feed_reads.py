@@ -176,40 +176,53 @@ def _prepared_statements(engine: Engine) -> list[str]:
     return [statement for (statement,) in rows]
 
 
-def test_a_render_sees_one_snapshot(engine: Engine, settings: Settings) -> None:
-    """A write committed between the render's first reads (the catalog version, the partner's
-    licenses) and its scan does not reach the render: piece 1 moves to a license the partner
-    does not hold, and the render still shows it, under the license it held. With a snapshot
-    per statement (PostgreSQL's READ COMMITTED) the scan saw the move and the piece was gone,
-    under licenses read before it; when the page read by id came after the scan, that render
-    failed on the unknown license."""
+@pytest.mark.parametrize("before", ["scan", "read by id"])
+def test_a_render_sees_one_snapshot(engine: Engine, settings: Settings, before: str) -> None:
+    """A write committed during a render does not reach it: a piece moves to a license the
+    partner does not hold, and the render still shows it, under the license it held. The
+    write lands after the render's first reads (the catalog version, the partner's licenses):
+    just before the scan, or just before the read by id of a page's rest (here the three
+    newest pieces are under embargo, so a 3-item page needs one). With a snapshot per
+    statement (PostgreSQL's READ COMMITTED) the scan saw the move and dropped the piece, and
+    the read by id answered it under a license the render never read, which failed it."""
     partner_id = _seed(engine)
     with session_scope(engine, write=False) as session:
         partner = session.get_one(Partner, partner_id)
     with engine.begin() as conn:
         conn.execute(insert(License), [_license("other", "Other")])
+    query, moved, count = FeedQuery(), 1, PIECES
+    if before == "read by id":
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE article SET embargo_until = :until WHERE id <= 3"),
+                {"until": NOW + timedelta(hours=1)},
+            )
+        query, moved, count = FeedQuery(limit=3), 5, 3
     written: list[str] = []
 
     def write_between(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
-        if "article.body_html" in statement and not written:  # the scan (whole rows)
+        scan = "article.body_html" in statement  # the scan's first batch reads whole rows
+        by_id = "article.id IN" in statement or "article.id = ANY" in statement
+        if (by_id if before == "read by id" else scan) and not written:
             written.append(statement)
             with engine.connect() as other, other.begin():
                 other.execute(
-                    text("UPDATE article SET license = 'other', headline = 'Moved' WHERE id = 1")
+                    text("UPDATE article SET license = 'other', headline = 'Moved' WHERE id = :id"),
+                    {"id": moved},
                 )
 
     event.listen(engine, "before_cursor_execute", write_between)
     try:
-        entry, deliveries = fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+        entry, deliveries = fill(_feeds(engine, settings), partner, "atom", query)
     finally:
         event.remove(engine, "before_cursor_execute", write_between)
     assert written
     feed = feedparser.parse(entry.body)
-    assert len(feed.entries) == PIECES
-    assert "H 1" in {e.title for e in feed.entries} and "Moved" not in entry.body.decode()
+    assert len(feed.entries) == count
+    assert f"H {moved}" in {e.title for e in feed.entries} and "Moved" not in entry.body.decode()
     assert {d.license_code for d in deliveries} == {"lic"}
     with session_scope(engine, write=False) as session:  # the write itself did commit
-        assert session.get_one(Article, 1).license == "other"
+        assert session.get_one(Article, moved).license == "other"
 
 
 def test_a_render_reads_the_partner_again_once_the_catalog_moved_on(
