@@ -20,7 +20,7 @@ from syndication.articles.models import Article
 from syndication.db import session_scope
 from syndication.deps import _with_session
 from syndication.feeds.query import FeedQuery
-from syndication.feeds.service import _page_query
+from syndication.feeds.service import _catalog_and_licenses, _licenses, _page_query
 from syndication.feeds.serving import _authenticate, fill
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
@@ -145,6 +145,35 @@ def test_the_scan_reads_whole_rows_and_a_page_it_did_not_fill_is_read_by_id(
         ["news", "t5"],
         ["news", "t6"],
     ]
+
+
+def test_the_catalog_version_comes_with_the_partners_licenses(engine: Engine) -> None:
+    """A render reads the catalog's version and the partner's licenses in one statement,
+    answering what `catalog.current` and the licenses read answer apart: for a partner with
+    licenses, for one with none, and (read apart) for a database without the catalog's row."""
+    partner = _seed(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(Partner), [
+            {"slug": "bare", "name": "Bare", "audience": 1, "sees_embargoed": False,
+             "active": True, "created_at": NOW, "updated_at": NOW}
+        ])  # fmt: skip
+        bare = conn.execute(text("SELECT id FROM partner WHERE slug = 'bare'")).scalar_one()
+        conn.execute(text("UPDATE catalog_state SET version = 41, changed_at = :at"), {"at": NOW})
+    seen = _statements(engine)
+    with session_scope(engine, write=False) as session:
+        version, changed_at, lics = _catalog_and_licenses(session, partner)
+        assert (version, changed_at) == catalog.current(session) == (41, NOW)
+        assert list(lics) == ["lic"] and vars(lics["lic"]) == vars(
+            _licenses(session, partner)["lic"]
+        )
+        assert lics["lic"].name == "License" and lics["lic"].created_at == NOW
+        assert _catalog_and_licenses(session, bare) == (41, NOW, {})
+    assert sum("catalog_state" in s for s in seen) == 3  # two combined reads, one apart
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM catalog_state"))
+    with session_scope(engine, write=False) as session:
+        version, _, lics = _catalog_and_licenses(session, partner)
+        assert version == 1 and list(lics) == ["lic"]
 
 
 def test_related_pages_from_a_long_url_list(engine: Engine) -> None:
