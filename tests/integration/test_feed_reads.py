@@ -147,33 +147,44 @@ def test_the_scan_reads_whole_rows_and_a_page_it_did_not_fill_is_read_by_id(
     ]
 
 
-def test_the_catalog_version_comes_with_the_partners_licenses(engine: Engine) -> None:
+def test_the_catalog_version_comes_with_the_partners_licenses(
+    engine: Engine, settings: Settings
+) -> None:
     """A render reads the catalog's version and the partner's licenses in one statement,
     answering what `catalog.current` and the licenses read answer apart: for a partner with
-    licenses, for one with none, and (read apart) for a database without the catalog's row."""
-    partner = _seed(engine)
+    two licenses, for one with none, and (read apart) for a database without the catalog's
+    row."""
+    partner_id = _seed(engine)
     with engine.begin() as conn:
+        conn.execute(insert(License), [_license("more", "More")])
+        conn.execute(insert(PartnerLicense), [{"partner_id": partner_id, "license": "more"}])
         conn.execute(insert(Partner), [
             {"slug": "bare", "name": "Bare", "audience": 1, "sees_embargoed": False,
              "active": True, "created_at": NOW, "updated_at": NOW}
         ])  # fmt: skip
         bare = conn.execute(text("SELECT id FROM partner WHERE slug = 'bare'")).scalar_one()
         conn.execute(text("UPDATE catalog_state SET version = 41, changed_at = :at"), {"at": NOW})
-    seen = _statements(engine)
     with session_scope(engine, write=False) as session:
-        version, changed_at, lics = _catalog_and_licenses(session, partner)
+        partner = session.get_one(Partner, partner_id)
+        version, changed_at, lics = _catalog_and_licenses(session, partner_id)
+        apart = _licenses(session, partner_id)
         assert (version, changed_at) == catalog.current(session) == (41, NOW)
-        assert list(lics) == ["lic"] and vars(lics["lic"]) == vars(
-            _licenses(session, partner)["lic"]
-        )
-        assert lics["lic"].name == "License" and lics["lic"].created_at == NOW
+        assert sorted(lics) == ["lic", "more"]
+        assert {code: vars(lic) for code, lic in lics.items()} == {
+            code: vars(lic) for code, lic in apart.items()
+        }
+        assert lics["more"].name == "More" and lics["more"].created_at == NOW
         assert _catalog_and_licenses(session, bare) == (41, NOW, {})
-    assert sum("catalog_state" in s for s in seen) == 3  # two combined reads, one apart
+    seen = _statements(engine)
+    entry, _ = fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    reads = [s for s in seen if "catalog_state" in s or "FROM license" in s]
+    assert len(reads) == 1 and "catalog_state" in reads[0] and "FROM license" in reads[0], seen
+    assert len(feedparser.parse(entry.body).entries) == PIECES
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM catalog_state"))
     with session_scope(engine, write=False) as session:
-        version, _, lics = _catalog_and_licenses(session, partner)
-        assert version == 1 and list(lics) == ["lic"]
+        version, _, lics = _catalog_and_licenses(session, partner_id)
+        assert version == 1 and sorted(lics) == ["lic", "more"]
 
 
 def test_related_pages_from_a_long_url_list(engine: Engine) -> None:
