@@ -11,7 +11,7 @@ columns `decide` needs (never the body); the render loads the rest of the page's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -59,11 +59,15 @@ class Page:
 
 
 def namespaces(result: Result[Any]) -> list[Any]:
-    """Every row (one fetchall) as a namespace, by zipping the column names once: ~2x
-    cheaper than unpacking each Row's mapping, and a namespace's attribute read is ~4x
-    cheaper than a Row's (building a piece reads ~25 of them)."""
-    names = tuple(result.keys())
-    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in result.all()]
+    """Every row (one fetchall) as a namespace."""
+    return as_namespaces(tuple(result.keys()), result.all())
+
+
+def as_namespaces(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Any]:
+    """Each row as a namespace of `names`, by zipping the names once: ~2x cheaper than
+    unpacking each Row's mapping, and a namespace's attribute read is ~4x cheaper than a
+    Row's (building a piece reads ~25 of them)."""
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:

@@ -327,7 +327,7 @@ class _PgVersion:
         return None if result is None else _version(result)
 
     async def read(self) -> int:
-        self.pgconn.send_query_prepared(self.NAME, None)
+        self.send()  # what it could not write yet, _result flushes
         return _version(await self._result(pq.ExecStatus.TUPLES_OK))
 
     async def _result(self, expected: pq.ExecStatus) -> pq.abc.PGresult:

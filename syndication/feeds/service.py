@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from types import SimpleNamespace
-from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, select, true
 from sqlalchemy.orm import Session
@@ -20,6 +18,7 @@ from syndication.db import in_list
 from syndication.feeds.listing import (
     Page,
     Withdrawal,
+    as_namespaces,
     last_closure,
     namespaces,
     scan_page,
@@ -54,9 +53,9 @@ def feed_id(settings: Settings, partner: Partner) -> str:
 @lru_cache(maxsize=2)
 def _page_query(dialect: str) -> Select:
     """Every column of the page's articles the scan read only in part (a page its first batch
-    did not fill), by id; built once per dialect, with bind
-    parameters. PostgreSQL takes the ids as one array (`= ANY(:ids)`): one statement text
-    for every page, where an expanded IN list is re-rendered, sent and parsed per length."""
+    did not fill), by id; built once per dialect, with bind parameters. PostgreSQL takes the
+    ids as one array (`= ANY(:ids)`): one statement text for every page, where an expanded IN
+    list is re-rendered, sent and parsed per length."""
     table = Article.__table__  # type: ignore[attr-defined]
     return select(*table.columns).where(in_list(col(Article.id), "ids", Integer, dialect))
 
@@ -103,7 +102,7 @@ def _catalog_and_licenses(
     if not rows:
         version, changed_at = catalog.current(session)
         return version, changed_at, _licenses(session, partner_id)
-    lics: list[Any] = [SimpleNamespace(**dict(zip(names, row[2:], strict=True))) for row in rows]
+    lics = as_namespaces(names, (row[2:] for row in rows))
     version, changed_at = rows[0][0], rows[0][1]
     return version, changed_at, {lic.code: lic for lic in lics if lic.code is not None}
 
