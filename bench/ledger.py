@@ -62,7 +62,7 @@ def main() -> None:
         partner = conn.execute(text("SELECT id FROM partner")).scalar_one()
         articles = list(conn.execute(text("SELECT id FROM article")).scalars())
     now = datetime.now(UTC)
-    deliveries = [Delivery(partner, a, 1, "0" * 64, "l", "c", now) for a in articles]
+    deliveries = [Delivery(partner, a, 1, "<p>Text.</p>" * 400, "l", "c", now) for a in articles]
     usage = [Usage("feed_pull", partner, now, a, "rss") for a in articles]
     baseline = _timed(lambda: record(engine, usage))
     ours = _timed(lambda: record_deliveries(engine, deliveries))  # first pull inserts, then dups

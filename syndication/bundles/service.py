@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from syndication.accountability.ledger import Delivery, related_pages, sha256_of
+from syndication.accountability.ledger import Delivery, related_pages
 from syndication.articles.models import Article
 from syndication.bundles.render import RENDERERS
 from syndication.bundles.view import FORMAT_VERSION, build_bundle
@@ -106,7 +106,7 @@ def bundle(
         partner.id,
         article.id,
         piece.revision,
-        sha256_of(view.html),
+        view.html,
         license.code,
         piece.credit_line,
         now,

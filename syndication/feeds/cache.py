@@ -44,7 +44,9 @@ class Rendered:
 def rendered(
     media_type: str, body: bytes, last_modified: datetime, expires_at: datetime | None
 ) -> Rendered:
-    digest = hashlib.sha256(body).hexdigest()[:32]
+    # BLAKE2b, 128 bits: on this host's CPU (no SHA extensions) it hashes a 400 KB feed in 0.6
+    # of SHA-256's time, and a strong validator needs no more than a collision-free digest.
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
     modified = format_datetime(last_modified.replace(microsecond=0), usegmt=True).encode()
 
     def encoded(etag: str, *extra: tuple[bytes, bytes]) -> tuple[tuple[bytes, bytes], ...]:

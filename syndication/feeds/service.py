@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from syndication import catalog
-from syndication.accountability.ledger import Delivery, related_pages, sha256_of
+from syndication.accountability.ledger import Delivery, related_pages
 from syndication.articles.models import Article
 from syndication.catalog import CatalogState
 from syndication.db import in_list
@@ -137,9 +137,7 @@ def _items(
         items.append(FeedItem(piece, html, piece.uri, piece.updated_at))
         visible_since.append(max(article.updated_at, min(available_from(article), now)))
         deliveries.append(
-            Delivery(
-                partner.id, ident, piece.revision, sha256_of(html), lic.code, piece.credit_line, now
-            )
+            Delivery(partner.id, ident, piece.revision, html, lic.code, piece.credit_line, now)
         )
     return tuple(items), visible_since, tuple(deliveries)
 

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from syndication.accountability.ledger import Delivery, record_deliveries, sha256_of
+from syndication.accountability.ledger import Delivery, record_deliveries
 from syndication.articles.models import Article
 from syndication.db import open_session
 from syndication.partners.service import get_partner
@@ -67,7 +67,7 @@ class World:
             partner_id=who.id,
             article_id=article.id,
             revision=article.revision,
-            html_sha256=sha256_of(html),
+            html=html,
             license_code=license.code,
             credit_line=view.credit_line,
             at=self.clock(),
