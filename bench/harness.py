@@ -213,46 +213,64 @@ def ensure_wrk() -> None:
         raise SystemExit("wrk is required: sudo apt-get install -y wrk (make bench does it)")
 
 
-def cold_render(settings: Settings, slug: str, runs: int) -> tuple[float, float, bytes]:
-    """Median wall and CPU milliseconds of `fill` (query, decide, render, gzip) from scratch,
-    for the partner `slug`'s first Atom page; and the bytes it renders."""
-    engine = make_engine(settings)
-    state = SimpleNamespace(engine=engine, settings=settings, clock=lambda: datetime.now(UTC))
-    with session_scope(engine, write=False) as session:
-        partner = session.query(Partner).filter_by(slug=slug).one()
-    fill(state, partner, "atom", FeedQuery())  # imports, compiled templates, page cache
+def cold_renders(urls: list[str], slug: str, runs: int) -> tuple[list[tuple[float, float]], bytes]:
+    """For each database in `urls`: the median wall and CPU milliseconds of `fill` (query,
+    decide, render, gzip) from scratch, for the partner `slug`'s first Atom page; and the bytes
+    the last one renders. The databases take turns, one render each per round (the order
+    rotating), so a change in the host's speed while they are timed falls on all of them
+    alike: timed one after another, the sizes' ratio moved by a third from one run to the
+    next on this host (1.08 and 1.35, the same code)."""
+    states = []
+    for url in urls:
+        settings = Settings(database_url=url, base_url="http://127.0.0.1", secret_key="bench")
+        engine = make_engine(settings)
+        state = SimpleNamespace(engine=engine, settings=settings, clock=lambda: datetime.now(UTC))
+        with session_scope(engine, write=False) as session:
+            partner = session.query(Partner).filter_by(slug=slug).one()
+        fill(state, partner, "atom", FeedQuery())  # imports, compiled templates, page cache
+        states.append((state, partner))
     gc.collect()
     gc.freeze()  # as each worker does once its app is built (app.app_from_env)
-    wall, cpu, body = [], [], b""
-    for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        entry, _ = fill(state, partner, "atom", FeedQuery())
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-        body = entry.body
-    engine.dispose()
-    return statistics.median(wall), statistics.median(cpu), body
+    wall: list[list[float]] = [[] for _ in urls]
+    cpu: list[list[float]] = [[] for _ in urls]
+    body = b""
+    for round_ in range(runs):
+        for turn in range(len(states)):
+            n = (round_ + turn) % len(states)
+            state, partner = states[n]
+            started, started_cpu = time.perf_counter(), time.process_time()
+            entry, _ = fill(state, partner, "atom", FeedQuery())
+            wall[n].append((time.perf_counter() - started) * 1000)
+            cpu[n].append((time.process_time() - started_cpu) * 1000)
+            if n == len(states) - 1:
+                body = entry.body
+    for state, _ in states:
+        state.engine.dispose()
+    medians = [(statistics.median(w), statistics.median(c)) for w, c in zip(wall, cpu, strict=True)]
+    return medians, body
 
 
-def cold_render_apart(database_url: str, slug: str, runs: int) -> tuple[float, float, bytes]:
-    """`cold_render` in a fresh process, as a worker would run it: not in a process whose heap
+def cold_renders_apart(
+    urls: list[str], slug: str, runs: int
+) -> tuple[list[tuple[float, float]], bytes]:
+    """`cold_renders` in a fresh process, as a worker would run it: not in a process whose heap
     still holds a 100,000-piece seeding (its garbage collections slowed renders by a third)."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "feed.xml"
-        command = [sys.executable, "-m", "bench.harness", "cold", database_url, slug, str(runs)]
+        command = [sys.executable, "-m", "bench.harness", "cold", slug, str(runs), str(out)]
         done = subprocess.run(
-            [*command, str(out)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            [*command, *urls], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
             capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode != 0:
             raise SystemExit(done.stdout + done.stderr)
-        wall, cpu = (float(x) for x in done.stdout.split())
-        return wall, cpu, out.read_bytes()
+        figures = [tuple(float(x) for x in line.split()) for line in done.stdout.splitlines()]
+        return [(wall, cpu) for wall, cpu in figures], out.read_bytes()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["cold"]:
-    _, _, url, partner_slug, count, target = sys.argv
-    settings = Settings(database_url=url, base_url="http://127.0.0.1", secret_key="bench")
-    wall_ms, cpu_ms, feed = cold_render(settings, partner_slug, int(count))
+    partner_slug, count, target, *databases = sys.argv[2:]
+    found, feed = cold_renders(databases, partner_slug, int(count))
     Path(target).write_bytes(feed)
-    print(wall_ms, cpu_ms)
+    for wall_ms, cpu_ms in found:
+        print(wall_ms, cpu_ms)

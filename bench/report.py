@@ -173,8 +173,10 @@ def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after
         "## A cold feed render as the catalog grows (in process)",
         "",
         "Query, entitlement check, fragments, the Atom writer and gzip, for the first page;",
-        "median of 15 renders, wall time (CPU time in brackets), each size in a fresh process",
-        "that freezes its startup heap as a worker does. The last size is (d).",
+        "a database per size, all three in one fresh process that freezes its startup heap as a",
+        "worker does, taking turns (one render of each per round, 21 rounds); medians, wall time",
+        "(CPU time in brackets). Taking turns puts a change in the host's speed on every size",
+        "alike. The last size is (d).",
         "",
         *_growth_table(backends),
     ]

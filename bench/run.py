@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/run.py [--seconds 3] [--rounds 5] [--postgres URL] [--out FILE]
 
-Per backend (SQLite, and PostgreSQL when reachable): one database seeded once with bulk
-inserts (10 licenses, 1,000 partners, pieces grown 1k -> 10k -> 100k, a cold render timed at
-each size), then granian with 1 and 2 workers, driven by wrk over loopback for
+Per backend (SQLite, and PostgreSQL when reachable): a database per catalog size seeded with
+bulk inserts (10 licenses, 1,000 partners; 1k, 10k and 100k pieces) and cold renders timed at
+the three sizes in turn, then granian with 1 and 2 workers on the 100k one, driven by wrk over
+loopback for
   (a) Litestar plain-text hello world      (s) our feed's bytes from memory, no auth, no database
   (b) our cached partner feed              (c) our 304
   (e) a bundle (.zip, rendered per request; usage and ledger written after the answer)
@@ -33,7 +34,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
-from bench.harness import SERVERS, Run, Server, cold_render_apart, ensure_wrk, warm
+from bench.harness import SERVERS, Run, Server, cold_renders_apart, ensure_wrk, warm
 from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
 from syndication import migrate
 from syndication.db import make_engine
@@ -48,49 +49,68 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 @dataclass
 class Backend:
     name: str
-    url: str
-    key: str = ""
+    urls: dict[int, str]  # catalog size -> its database
+    key: str = ""  # partner-0's, in the largest database
     growth: dict[int, tuple[float, float]] = field(default_factory=dict)  # size -> wall, cpu ms
     feed_bytes: int = 0
     loads: dict[int, list[dict[str, Run]]] = field(default_factory=dict)  # workers -> rounds
 
+    @property
+    def url(self) -> str:
+        """The largest catalog's database: the load runs use it."""
+        return self.urls[max(self.urls)]
 
-def postgres_url(admin_url: str) -> str | None:
-    """A fresh `syndication_bench` database on the server at `admin_url`, or None."""
+
+def database_name(size: int) -> str:
+    return f"syndication_bench_{size // 1000}k"
+
+
+def postgres_urls(admin_url: str) -> dict[int, str] | None:
+    """A fresh database per catalog size on the server at `admin_url`, or None."""
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "syndication_bench" WITH (FORCE)'))
-            conn.execute(text('CREATE DATABASE "syndication_bench"'))
+            for size in SIZES:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database_name(size)}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{database_name(size)}"'))
         admin.dispose()
     except Exception as error:
         print(f"PostgreSQL skipped: {error.__class__.__name__}: {error}".splitlines()[0])
         return None
-    url = make_url(admin_url).set(database="syndication_bench")
-    return url.render_as_string(hide_password=False)
+    url = make_url(admin_url)
+    return {
+        size: url.set(database=database_name(size)).render_as_string(hide_password=False)
+        for size in SIZES
+    }
 
 
 def drop_postgres(admin_url: str) -> None:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "syndication_bench" WITH (FORCE)'))
+        for size in SIZES:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database_name(size)}" WITH (FORCE)'))
     admin.dispose()
 
 
 def prepare(backend: Backend, static: Path) -> None:
-    """Migrate, seed, grow the catalog and time a cold render at each size."""
-    settings = Settings(database_url=backend.url, base_url="http://127.0.0.1", secret_key="bench")
-    migrate.upgrade(settings)
-    engine, now = make_engine(settings), utc_now()
-    backend.key = seed_parties(engine, PARTNERS, LICENSES, now)
-    for size in SIZES:
+    """Seed a database per catalog size, then time cold renders of the sizes in turn
+    (harness.cold_renders): one database grown 1k -> 10k -> 100k and timed after each step
+    compared renders minutes apart, and the host's speed changes from minute to minute."""
+    now = utc_now()
+    for size, url in backend.urls.items():
         started = time.perf_counter()
+        settings = Settings(database_url=url, base_url="http://127.0.0.1", secret_key="bench")
+        migrate.upgrade(settings)
+        engine = make_engine(settings)
+        backend.key = seed_parties(engine, PARTNERS, LICENSES, now)  # the last: the largest
         grow(engine, size, LICENSES, now)
-        wall, cpu, body = cold_render_apart(backend.url, BENCH_PARTNER, runs=15)
+        engine.dispose()
+        print(f"{backend.name}: {size:>7,} pieces seeded in {time.perf_counter() - started:.0f} s")
+    found, body = cold_renders_apart([backend.urls[s] for s in SIZES], BENCH_PARTNER, runs=21)
+    for size, (wall, cpu) in zip(SIZES, found, strict=True):
         backend.growth[size] = (wall, cpu)
-        print(f"{backend.name}: {size:>7,} pieces (+{time.perf_counter() - started:.0f} s); "
-              f"(d) cold render {wall:.2f} ms wall, {cpu:.2f} ms CPU")  # fmt: skip
-    engine.dispose()
+        print(f"{backend.name}: {size:>7,} pieces, (d) cold render {wall:.2f} ms wall, "
+              f"{cpu:.2f} ms CPU")  # fmt: skip
     static.write_bytes(body)
     backend.feed_bytes = len(body)
 
@@ -157,8 +177,8 @@ def main() -> None:
     load_before = os.getloadavg()
     reference = report.reference_seconds()
     work = Path(tempfile.mkdtemp(prefix="syndication-bench-"))
-    backends = [Backend("SQLite", f"sqlite:///{work / 'bench.db'}")]
-    pg = postgres_url(args.postgres)
+    backends = [Backend("SQLite", {s: f"sqlite:///{work / f'bench-{s}.db'}" for s in SIZES})]
+    pg = postgres_urls(args.postgres)
     if pg:
         backends.append(Backend("PostgreSQL", pg))
     servers: dict = {}

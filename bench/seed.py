@@ -1,5 +1,5 @@
 """A benchmark catalog, bulk-inserted with SQLAlchemy Core (not the API): licenses, partners
-and pieces, grown in steps so one database serves the 1k, 10k and 100k measurements."""
+and pieces. Every database seeded with the same `now` has the same newest page at any size."""
 
 from __future__ import annotations
 
