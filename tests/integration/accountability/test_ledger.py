@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import timedelta
 
 from syndication.accountability.ledger import record_deliveries, related_pages, sha256_of
@@ -120,3 +121,25 @@ def test_related_link_needs_the_ledger_too(world: World) -> None:
     record(world.engine, [Usage("pixel_hit", who.id, world.clock(), earlier_id,
                                 page="https://gazette.example.com/copy")])  # fmt: skip
     assert f'<a href="{earlier["canonical_url"]}">Earlier</a>' in _related_html(world, "gazette")
+
+
+def test_the_ledger_hashes_exactly_what_was_delivered(world: World) -> None:
+    """A feed pull and a bundle download each record the SHA-256 of the very HTML they handed
+    out (hashed when the row is written, after the answer)."""
+    world.piece()
+    world.partner("gazette")
+    world.partner("herald")
+    feed = world.client.get("/feeds/feed.json", headers=world.partner_headers("gazette"))
+    assert feed.status_code == 200
+    [item] = feed.json()["items"]
+    bundle = world.client.get(
+        "/bundles/council-budget.html", headers=world.partner_headers("herald")
+    )
+    assert bundle.status_code == 200
+
+    rows = world.client.get("/api/v1/articles/council-budget/deliveries", headers=world.headers)
+    found = {row["partner"]: row["html_sha256"] for row in rows.json()}
+    assert found == {
+        "gazette": hashlib.sha256(item["content_html"].encode()).hexdigest(),
+        "herald": hashlib.sha256(bundle.content).hexdigest(),
+    }
