@@ -91,6 +91,23 @@ def _cpu_ticks(group: int) -> dict[int, int]:
     return found
 
 
+def wait_until_idle(group: int, what: str, timeout: float = IDLE_TIMEOUT) -> None:
+    """Wait until the processes of process group `group` and PostgreSQL's together use at most
+    a tenth of a core in each of two 0.1 s windows in a row; after `timeout` seconds, say so
+    and go on."""
+    deadline = time.monotonic() + timeout
+    before, quiet = _cpu_ticks(group), 0
+    while quiet < IDLE_WINDOWS:
+        if time.monotonic() > deadline:
+            print(f"bench: {what} was still busy after {timeout:g} s; running anyway")
+            return
+        time.sleep(IDLE_WINDOW)
+        now = _cpu_ticks(group)
+        used = sum(ticks - before.get(pid, 0) for pid, ticks in now.items())
+        quiet = quiet + 1 if used <= IDLE_WINDOW * CLOCK_TICKS / 10 else 0
+        before = now
+
+
 class Server:
     """`with Server(...) as server:` a bench app on a free loopback port, at `server.base`;
     `server.load(...)` runs wrk against it once it is idle."""
@@ -125,8 +142,7 @@ class Server:
         return wrk(url, seconds, headers)
 
     def idle(self, timeout: float = IDLE_TIMEOUT) -> None:
-        """Wait until the server's processes and PostgreSQL's together use at most a tenth
-        of a core in each of two 0.1 s windows in a row.
+        """Wait until the server's processes and PostgreSQL's are idle (`wait_until_idle`).
 
         When wrk stops, the server still has the requests that were in flight and what they
         do after answering (usage counts, the ledger): 16 bundles are ~130 ms of work for
@@ -134,17 +150,7 @@ class Server:
         after the bundle run had p99 at 6-9x p50 on PostgreSQL, 2.5x after a pause (3
         rounds each)."""
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        before, quiet = _cpu_ticks(self.process.pid), 0
-        while quiet < IDLE_WINDOWS:
-            if time.monotonic() > deadline:
-                print(f"bench: the server was still busy after {timeout:g} s; running anyway")
-                return
-            time.sleep(IDLE_WINDOW)
-            now = _cpu_ticks(self.process.pid)
-            used = sum(ticks - before.get(pid, 0) for pid, ticks in now.items())
-            quiet = quiet + 1 if used <= IDLE_WINDOW * CLOCK_TICKS / 10 else 0
-            before = now
+        wait_until_idle(self.process.pid, "the server", timeout)
 
     def __exit__(self, *exc: object) -> None:
         if self.process and self.process.poll() is None:
@@ -255,6 +261,8 @@ def cold_renders_apart(
 ) -> tuple[list[tuple[float, float]], bytes]:
     """`cold_renders` in a fresh process, as a worker would run it: not in a process whose heap
     still holds a 100,000-piece seeding (its garbage collections slowed renders by a third)."""
+    # Not while PostgreSQL still works off the seeding (autovacuum, the background writer).
+    wait_until_idle(-1, "PostgreSQL")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "feed.xml"
         command = [sys.executable, "-m", "bench.harness", "cold", slug, str(runs), str(out)]
