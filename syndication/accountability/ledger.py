@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ class Delivery:
     partner_id: int
     article_id: int
     revision: int
-    html: str  # exactly as delivered; the ledger keeps its SHA-256 (`record_deliveries`)
+    html: str = field(repr=False)  # as delivered; the ledger keeps its SHA-256 only
     license_code: str
     credit_line: str
     at: datetime

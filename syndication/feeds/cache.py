@@ -1,12 +1,12 @@
 """Rendered feeds, kept per (partner, format, query, catalog version) until time changes them.
 
 An entry holds the body, its gzip (compressed once, when the entry is filled), its ETag
-(a digest of the body, so every worker and host agrees on it) and its time bounds.
+(a digest of the body, so every worker and host agrees on it: XXH3-128, which hashes a 400 KB
+feed in ~10 us where SHA-256 took ~1 ms on the bench host) and its time bounds.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Generic, TypeVar
 
+import xxhash
 from isal import igzip
 
 # ISA-L (python-isal), level 1: on a 400 KB feed ~5x faster than zlib's level 1, and a little
@@ -44,9 +45,8 @@ class Rendered:
 def rendered(
     media_type: str, body: bytes, last_modified: datetime, expires_at: datetime | None
 ) -> Rendered:
-    # BLAKE2b, 128 bits: on this host's CPU (no SHA extensions) it hashes a 400 KB feed in 0.6
-    # of SHA-256's time, and a strong validator needs no more than a collision-free digest.
-    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    # XXH3-128: a validator needs no cryptographic hash (only staff write what feeds carry)
+    digest = xxhash.xxh3_128_hexdigest(body)
     modified = format_datetime(last_modified.replace(microsecond=0), usegmt=True).encode()
 
     def encoded(etag: str, *extra: tuple[bytes, bytes]) -> tuple[tuple[bytes, bytes], ...]:
