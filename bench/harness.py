@@ -7,6 +7,7 @@ Ratios are only ever taken between figures from the same server, workers and rou
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import re
 import shutil
@@ -72,10 +73,11 @@ def server_command(server: str, workers: int, port: int) -> list[str]:
 
 
 IDLE_WINDOW, IDLE_WINDOWS, IDLE_TIMEOUT = 0.1, 2, 5.0
+SETTLE_TIMEOUT = 60.0  # after seeding, before the cold renders
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_ticks(group: int) -> dict[int, int]:
+def _cpu_ticks(group: int | None) -> dict[int, int]:
     """CPU time (user + system, in clock ticks) by pid of every live process in a process
     group (the server and its workers: the server starts in a session of its own) and of
     every PostgreSQL process (the backends finishing the requests' writes)."""
@@ -86,15 +88,15 @@ def _cpu_ticks(group: int) -> dict[int, int]:
         except OSError:  # gone meanwhile
             continue
         fields = rest.split()  # from field 3 (state) on: pgrp is 5, utime and stime 14 and 15
-        if int(fields[2]) == group or name.endswith("(postgres"):
+        if (group is not None and int(fields[2]) == group) or name.endswith("(postgres"):
             found[int(stat.parent.name)] = int(fields[11]) + int(fields[12])
     return found
 
 
-def wait_until_idle(group: int, what: str, timeout: float = IDLE_TIMEOUT) -> None:
-    """Wait until the processes of process group `group` and PostgreSQL's together use at most
-    a tenth of a core in each of two 0.1 s windows in a row; after `timeout` seconds, say so
-    and go on."""
+def wait_until_idle(group: int | None, what: str, timeout: float = IDLE_TIMEOUT) -> None:
+    """Wait until PostgreSQL's processes and those of process group `group` (None: none)
+    together use at most a tenth of a core in each of two 0.1 s windows in a row; after
+    `timeout` seconds, say so and go on."""
     deadline = time.monotonic() + timeout
     before, quiet = _cpu_ticks(group), 0
     while quiet < IDLE_WINDOWS:
@@ -222,10 +224,11 @@ def ensure_wrk() -> None:
 def cold_renders(urls: list[str], slug: str, runs: int) -> tuple[list[tuple[float, float]], bytes]:
     """For each database in `urls`: the median wall and CPU milliseconds of `fill` (query,
     decide, render, gzip) from scratch, for the partner `slug`'s first Atom page; and the bytes
-    the last one renders. The databases take turns, one render each per round (the order
-    rotating), so a change in the host's speed while they are timed falls on all of them
-    alike: timed one after another, the sizes' ratio moved by a third from one run to the
-    next on this host (1.08 and 1.35, the same code)."""
+    the last one renders. The databases take turns, one render each per round, in each of
+    their orders in turn, so that a change in the host's speed while they are timed falls on
+    all of them alike: timed one after another, the sizes' ratio moved by a third from one
+    run to the next on this host (1.08 and 1.35, the same code). The ledger's hashes of the
+    fragments are taken after the answer (`record_deliveries`), so they are not timed here."""
     states = []
     for url in urls:
         settings = Settings(database_url=url, base_url="http://127.0.0.1", secret_key="bench")
@@ -240,9 +243,9 @@ def cold_renders(urls: list[str], slug: str, runs: int) -> tuple[list[tuple[floa
     wall: list[list[float]] = [[] for _ in urls]
     cpu: list[list[float]] = [[] for _ in urls]
     body = b""
+    orders = list(itertools.permutations(range(len(states))))
     for round_ in range(runs):
-        for turn in range(len(states)):
-            n = (round_ + turn) % len(states)
+        for n in orders[round_ % len(orders)]:  # each database after each other one alike
             state, partner = states[n]
             started, started_cpu = time.perf_counter(), time.process_time()
             entry, _ = fill(state, partner, "atom", FeedQuery())
@@ -262,7 +265,7 @@ def cold_renders_apart(
     """`cold_renders` in a fresh process, as a worker would run it: not in a process whose heap
     still holds a 100,000-piece seeding (its garbage collections slowed renders by a third)."""
     # Not while PostgreSQL still works off the seeding (autovacuum, the background writer).
-    wait_until_idle(-1, "PostgreSQL")
+    wait_until_idle(None, "PostgreSQL", SETTLE_TIMEOUT)
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "feed.xml"
         command = [sys.executable, "-m", "bench.harness", "cold", slug, str(runs), str(out)]

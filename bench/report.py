@@ -173,10 +173,13 @@ def markdown(backends: list[Any], servers: dict, args: Any, before: tuple, after
         "## A cold feed render as the catalog grows (in process)",
         "",
         "Query, entitlement check, fragments, the Atom writer and gzip, for the first page;",
-        "a database per size, all three in one fresh process that freezes its startup heap as a",
-        "worker does, taking turns (one render of each per round, 21 rounds); medians, wall time",
-        "(CPU time in brackets). Taking turns puts a change in the host's speed on every size",
-        "alike. The last size is (d).",
+        f"a database per size, all {len(first.growth)} in one fresh process that freezes its "
+        "startup heap as a worker does,",
+        f"taking turns (one render of each per round, {args.cold_rounds} rounds, each order of the "
+        "sizes alike);",
+        "medians, wall time (CPU time in brackets). Taking turns puts a change in the host's",
+        "speed on every size alike. The ledger's hashes of the fragments are taken after the",
+        "answer and are not timed. The last size is (d).",
         "",
         *_growth_table(backends),
     ]

@@ -1,6 +1,7 @@
 """`make bench`: every figure of docs/performance.md, measured in one run on this machine.
 
-    .venv/bin/python bench/run.py [--seconds 3] [--rounds 5] [--postgres URL] [--out FILE]
+    .venv/bin/python bench/run.py [--seconds 3] [--rounds 5] [--cold-rounds 24]
+                                  [--postgres URL] [--out FILE]
 
 Per backend (SQLite, and PostgreSQL when reachable): a database per catalog size seeded with
 bulk inserts (10 licenses, 1,000 partners; 1k, 10k and 100k pieces) and cold renders timed at
@@ -18,6 +19,7 @@ taken within a round, medians reported.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -41,6 +43,7 @@ from syndication.db import make_engine
 from syndication.settings import Settings
 
 SIZES = (1_000, 10_000, 100_000)
+COLD_ROUNDS = 24  # cold renders of each size: 4 of each of the sizes' 6 orders
 PARTNERS, LICENSES = 1_000, 10
 BUNDLE = "/bundles/piece-0.zip"  # the newest piece; partner-0 holds its license
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -70,12 +73,15 @@ def postgres_urls(admin_url: str) -> dict[int, str] | None:
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
+            for name in (*map(database_name, SIZES), "syndication_bench"):  # and older runs' one
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             for size in SIZES:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{database_name(size)}" WITH (FORCE)'))
                 conn.execute(text(f'CREATE DATABASE "{database_name(size)}"'))
         admin.dispose()
     except Exception as error:
         print(f"PostgreSQL skipped: {error.__class__.__name__}: {error}".splitlines()[0])
+        with contextlib.suppress(Exception):  # what it created before failing
+            drop_postgres(admin_url)
         return None
     url = make_url(admin_url)
     return {
@@ -92,7 +98,7 @@ def drop_postgres(admin_url: str) -> None:
     admin.dispose()
 
 
-def prepare(backend: Backend, static: Path) -> None:
+def prepare(backend: Backend, static: Path, cold_rounds: int) -> None:
     """Seed a database per catalog size, then time cold renders of the sizes in turn
     (harness.cold_renders): one database grown 1k -> 10k -> 100k and timed after each step
     compared renders minutes apart, and the host's speed changes from minute to minute."""
@@ -102,11 +108,14 @@ def prepare(backend: Backend, static: Path) -> None:
         settings = Settings(database_url=url, base_url="http://127.0.0.1", secret_key="bench")
         migrate.upgrade(settings)
         engine = make_engine(settings)
-        backend.key = seed_parties(engine, PARTNERS, LICENSES, now)  # the last: the largest
+        key = seed_parties(engine, PARTNERS, LICENSES, now)
+        if url == backend.url:  # the load runs' database
+            backend.key = key
         grow(engine, size, LICENSES, now)
         engine.dispose()
         print(f"{backend.name}: {size:>7,} pieces seeded in {time.perf_counter() - started:.0f} s")
-    found, body = cold_renders_apart([backend.urls[s] for s in SIZES], BENCH_PARTNER, runs=21)
+    urls = [backend.urls[s] for s in SIZES]
+    found, body = cold_renders_apart(urls, BENCH_PARTNER, runs=cold_rounds)
     for size, (wall, cpu) in zip(SIZES, found, strict=True):
         backend.growth[size] = (wall, cpu)
         print(f"{backend.name}: {size:>7,} pieces, (d) cold render {wall:.2f} ms wall, "
@@ -166,6 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cold-rounds", type=int, default=COLD_ROUNDS)
     parser.add_argument("--postgres", default=os.environ.get("SYNDICATION_BENCH_POSTGRES_URL",
                                                              DEFAULT_POSTGRES))  # fmt: skip
     parser.add_argument("--out", default="docs/performance.md")
@@ -185,7 +195,7 @@ def main() -> None:
     try:
         for backend in backends:
             static = work / f"static-{backend.name}.xml"
-            prepare(backend, static)
+            prepare(backend, static, args.cold_rounds)
             for workers in (1, 2):
                 load(backend, static, workers, args)
             if backend is backends[0]:
