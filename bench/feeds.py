@@ -26,11 +26,8 @@ from bench.harness import (
     ensure_wrk,
     warm,
 )
-from bench.run import LICENSES, PARTNERS, Backend, targets
-from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
-from syndication import migrate
-from syndication.db import make_engine
-from syndication.settings import Settings
+from bench.run import Backend, targets
+from bench.seed import BENCH_PARTNER, seed_catalog, utc_now
 
 
 def main() -> None:
@@ -45,12 +42,7 @@ def main() -> None:
     ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="feeds-bench-"))
     backend = Backend("db", {args.pieces: args.database_url or f"sqlite:///{work / 'bench.db'}"})
-    settings = Settings(database_url=backend.url, base_url="http://127.0.0.1", secret_key="bench")
-    migrate.upgrade(settings)
-    engine, now = make_engine(settings), utc_now()
-    backend.key = seed_parties(engine, PARTNERS, LICENSES, now)
-    grow(engine, args.pieces, LICENSES, now)
-    engine.dispose()
+    backend.key = seed_catalog(backend.url, args.pieces, utc_now())
     [(wall, cpu)], body = cold_renders([backend.url], BENCH_PARTNER, runs=20)
     print(f"(d) cold render, 50 items: {wall:.2f} ms wall, {cpu:.2f} ms CPU (target <= 10 ms)")
     static = work / "static.xml"

@@ -25,12 +25,12 @@ from types import SimpleNamespace
 import httpx
 from litestar import Litestar, MediaType, get
 
+from bench.seed import bench_settings
 from syndication.app import app_from_env
 from syndication.db import make_engine, session_scope
 from syndication.feeds.query import FeedQuery
 from syndication.feeds.serving import fill
 from syndication.partners.models import Partner
-from syndication.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_FILE = "SYNDICATION_BENCH_STATIC"
@@ -78,9 +78,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_ticks(group: int | None) -> dict[int, int]:
-    """CPU time (user + system, in clock ticks) by pid of every live process in a process
-    group (the server and its workers: the server starts in a session of its own) and of
-    every PostgreSQL process (the backends finishing the requests' writes)."""
+    """CPU time (user + system, in clock ticks) by pid of every live PostgreSQL process (the
+    backends finishing the requests' writes) and, unless `group` is None, of every process
+    in that process group (the server and its workers: it starts in a session of its own)."""
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -231,7 +231,7 @@ def cold_renders(urls: list[str], slug: str, runs: int) -> tuple[list[tuple[floa
     fragments are taken after the answer (`record_deliveries`), so they are not timed here."""
     states = []
     for url in urls:
-        settings = Settings(database_url=url, base_url="http://127.0.0.1", secret_key="bench")
+        settings = bench_settings(url)
         engine = make_engine(settings)
         state = SimpleNamespace(engine=engine, settings=settings, clock=lambda: datetime.now(UTC))
         with session_scope(engine, write=False) as session:
@@ -275,8 +275,8 @@ def cold_renders_apart(
         )  # fmt: skip
         if done.returncode != 0:
             raise SystemExit(done.stdout + done.stderr)
-        figures = [tuple(float(x) for x in line.split()) for line in done.stdout.splitlines()]
-        return [(wall, cpu) for wall, cpu in figures], out.read_bytes()
+        lines = (line.split() for line in done.stdout.splitlines())
+        return [(float(wall), float(cpu)) for wall, cpu in lines], out.read_bytes()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["cold"]:

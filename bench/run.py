@@ -37,14 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
 from bench.harness import SERVERS, Run, Server, cold_renders_apart, ensure_wrk, warm
-from bench.seed import BENCH_PARTNER, grow, seed_parties, utc_now
-from syndication import migrate
-from syndication.db import make_engine
-from syndication.settings import Settings
+from bench.seed import BENCH_PARTNER, seed_catalog, utc_now
 
 SIZES = (1_000, 10_000, 100_000)
 COLD_ROUNDS = 24  # cold renders of each size: 4 of each of the sizes' 6 orders
-PARTNERS, LICENSES = 1_000, 10
 BUNDLE = "/bundles/piece-0.zip"  # the newest piece; partner-0 holds its license
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -105,14 +101,9 @@ def prepare(backend: Backend, static: Path, cold_rounds: int) -> None:
     now = utc_now()
     for size, url in backend.urls.items():
         started = time.perf_counter()
-        settings = Settings(database_url=url, base_url="http://127.0.0.1", secret_key="bench")
-        migrate.upgrade(settings)
-        engine = make_engine(settings)
-        key = seed_parties(engine, PARTNERS, LICENSES, now)
+        key = seed_catalog(url, size, now)
         if url == backend.url:  # the load runs' database
             backend.key = key
-        grow(engine, size, LICENSES, now)
-        engine.dispose()
         print(f"{backend.name}: {size:>7,} pieces seeded in {time.perf_counter() - started:.0f} s")
     urls = [backend.urls[s] for s in SIZES]
     found, body = cold_renders_apart(urls, BENCH_PARTNER, runs=cold_rounds)

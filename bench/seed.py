@@ -10,17 +10,20 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ProgrammingError
 
+from syndication import migrate
 from syndication.articles.models import Article
-from syndication.db import session_scope
+from syndication.db import make_engine, session_scope
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
 from syndication.partners.service import issue_key
+from syndication.settings import Settings
 
 WORDS = ["council", "budget", "vote", "members", "city", "health", "school", "road",
          "water", "court", "report", "housing", "river", "bridge", "transit", "clinic"]  # fmt: skip
 SECTIONS = ["politics", "sport", "health", "city", "world"]
 BENCH_PARTNER = "partner-0"  # holds two of the ten licenses: a fifth of the catalog
 BATCH = 5_000
+PARTNERS, LICENSES = 1_000, 10
 
 
 def body(rng: random.Random, size: int) -> str:
@@ -31,6 +34,23 @@ def body(rng: random.Random, size: int) -> str:
         paragraphs.append(f"<p>{words.capitalize()} <strong>{rng.randint(2, 999)}</strong>.</p>")
         total += len(paragraphs[-1])
     return "".join(paragraphs)
+
+
+def bench_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, base_url="http://127.0.0.1", secret_key="bench")
+
+
+def seed_catalog(database_url: str, pieces: int, now: datetime) -> str:
+    """Migrate the empty database at `database_url` and seed it: LICENSES licenses, PARTNERS
+    partners and `pieces` pieces. Answers BENCH_PARTNER's key."""
+    migrate.upgrade(bench_settings(database_url))
+    engine = make_engine(bench_settings(database_url))
+    try:
+        key = seed_parties(engine, PARTNERS, LICENSES, now)
+        grow(engine, pieces, LICENSES, now)
+    finally:
+        engine.dispose()
+    return key
 
 
 def seed_parties(engine: Engine, partners: int, licenses: int, now: datetime) -> str:
