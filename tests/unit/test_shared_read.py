@@ -91,14 +91,19 @@ async def answer(server: Server, value: int | Exception) -> None:
     await asyncio.sleep(0.01)
 
 
+async def answered(server: Server, shared: SharedRead, value: int) -> int:
+    """One more request: what it gets once its read is sent and answered with `value`."""
+    request = asyncio.create_task(shared.read())
+    await steps()
+    await answer(server, value)
+    return await request
+
+
 async def connected() -> tuple[Server, SharedRead]:
     """A SharedRead whose first read connected and answered 1."""
     server = Server()
     shared = SharedRead(server.connect)
-    first = asyncio.create_task(shared.read())
-    await steps()
-    await answer(server, 1)
-    assert await first == 1
+    assert await answered(server, shared, 1) == 1
     return server, shared
 
 
@@ -175,10 +180,7 @@ def test_a_read_that_fails_twice_fails_its_waiters_and_the_next_read_starts_afre
         requests = [asyncio.create_task(shared.read()) for _ in range(2)]
         results = await asyncio.gather(*requests, return_exceptions=True)
         assert all(isinstance(r, psycopg.OperationalError) for r in results)
-        later = asyncio.create_task(shared.read())
-        await steps()
-        await answer(server, 5)
-        assert await later == 5
+        assert await answered(server, shared, 5) == 5
 
     asyncio.run(scenario())
 
@@ -226,10 +228,7 @@ def test_any_other_failure_reaches_the_waiters_as_itself() -> None:
         shared = SharedRead(server.connect)
         results = await asyncio.gather(shared.read(), shared.read(), return_exceptions=True)
         assert [type(r) for r in results] == [ValueError, ValueError]
-        later = asyncio.create_task(shared.read())
-        await steps()
-        await answer(server, 3)
-        assert await later == 3
+        assert await answered(server, shared, 3) == 3
 
     asyncio.run(scenario())
 
@@ -242,10 +241,7 @@ def test_an_unexpected_error_while_answering_does_not_stall_the_worker() -> None
         await answer(server, RuntimeError("garbled"))  # read again on a fresh connection
         await answer(server, 2)
         assert await asyncio.wait_for(request, 1) == 2 and len(server.connections) == 2
-        again = asyncio.create_task(shared.read())
-        await steps()
-        await answer(server, 3)
-        assert await again == 3
+        assert await answered(server, shared, 3) == 3
 
     asyncio.run(scenario())
 
