@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, update
+from sqlalchemy import BigInteger, Select, func, text, update
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col, select
 
 from syndication.db import UTCDateTime, utcnow
+from syndication.usage.models import UsageEvent
 
 
 class CatalogState(SQLModel, table=True):
@@ -21,6 +22,16 @@ class CatalogState(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=1)
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The newest usage event when the version moved. A partner's related links follow its
+    # pixel hits up to this one (`ledger.related_pages`), so that every worker and host renders
+    # a version alike: a hit moves them at the next catalog write, not in one worker's cache.
+    usage_upto: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")}
+    )
+
+
+def _newest_usage() -> Select:
+    return select(func.coalesce(func.max(UsageEvent.id), 0))
 
 
 def bump(session: Session) -> None:
@@ -28,10 +39,14 @@ def bump(session: Session) -> None:
     result = session.execute(
         update(CatalogState)
         .where(col(CatalogState.id) == 1)
-        .values(version=CatalogState.version + 1, changed_at=utcnow())
+        .values(
+            version=CatalogState.version + 1,
+            changed_at=utcnow(),
+            usage_upto=_newest_usage().scalar_subquery(),
+        )
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(CatalogState(id=1, version=2))
+        session.add(CatalogState(id=1, version=2, usage_upto=session.scalar(_newest_usage())))
 
 
 @lru_cache(maxsize=1)
@@ -43,3 +58,10 @@ def current(session: Session) -> tuple[int, datetime]:
     # Core, on the session's connection: the ORM execution path cost more than the read.
     row = session.connection().execute(_current_query()).first()
     return (row[0], row[1]) if row else (1, datetime.fromtimestamp(0).astimezone())
+
+
+def usage_upto(session: Session) -> int | None:
+    """The catalog's `usage_upto`, or None (no bound) in a database without the catalog's row
+    (`db upgrade` writes it)."""
+    row = session.connection().execute(select(col(CatalogState.usage_upto))).first()
+    return row[0] if row else None

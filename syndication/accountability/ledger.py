@@ -129,17 +129,18 @@ def _is_web_page(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-@lru_cache(maxsize=2)
-def _related_pages_query(dialect: str) -> Select:
+@lru_cache(maxsize=4)
+def _related_pages_query(dialect: str, bounded: bool) -> Select:
     """Built once per dialect, with bind parameters: constructing it cost a cold feed render
-    ~0.2 ms. The URLs are one array on PostgreSQL (`db.in_list`)."""
+    ~0.2 ms. The URLs are one array on PostgreSQL (`db.in_list`). `bounded`: only the usage
+    events up to the bind parameter `upto`."""
     held = exists().where(
         and_(
             col(DeliveryRecord.partner_id) == col(UsageEvent.partner_id),
             col(DeliveryRecord.article_id) == col(UsageEvent.article_id),
         )
     )
-    return (
+    query = (
         select(Article.canonical_url, UsageEvent.page, func.max(UsageEvent.at))
         .join(Article, col(Article.id) == UsageEvent.article_id)
         .where(
@@ -153,18 +154,23 @@ def _related_pages_query(dialect: str) -> Select:
         .group_by(col(Article.canonical_url), col(UsageEvent.page))
         .order_by(func.max(UsageEvent.at))
     )
+    return query.where(col(UsageEvent.id) <= bindparam("upto")) if bounded else query
 
 
-def related_pages(session: Session, partner_id: int, urls: Iterable[str]) -> dict[str, str]:
+def related_pages(
+    session: Session, partner_id: int, urls: Iterable[str], upto: int | None = None
+) -> dict[str, str]:
     """Our canonical URL -> the partner's own page, for related pieces the partner holds
-    (ledger) and showed (pixel hit with a page); the latest page seen wins."""
+    (ledger) and showed (pixel hit with a page); the latest page seen wins. Feeds and bundles
+    pass the catalog's `usage_upto` as `upto`: the hits the current version takes into account,
+    so that what they show changes with the version (and its caches), alike everywhere."""
     wanted = sorted(set(urls))
     if not wanted:
         return {}
     connection = session.connection()  # Core: plain column rows, no ORM execution path
-    rows = connection.execute(
-        _related_pages_query(connection.dialect.name), {"partner_id": partner_id, "urls": wanted}
-    )
+    query = _related_pages_query(connection.dialect.name, upto is not None)
+    params = {"partner_id": partner_id, "urls": wanted, "upto": upto}
+    rows = connection.execute(query, params)
     pages: dict[str, str] = {}
     for canonical, page, _at in rows:
         if page and _is_web_page(page):

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from syndication import catalog
 from syndication.accountability.ledger import Delivery, related_pages
 from syndication.articles.models import Article
 from syndication.bundles.render import RENDERERS
@@ -56,9 +57,15 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def etag_of(
-    fmt: str, article: Article, partner: Partner, license: License, decision: Decision
+    fmt: str,
+    article: Article,
+    partner: Partner,
+    license: License,
+    decision: Decision,
+    related_pages: dict[str, str],
 ) -> str:
-    """Moves with anything the bundle shows: the revision, the license, the partner, the embargo."""
+    """Moves with anything the bundle shows: the revision, the license, the partner, the embargo
+    and the partner's own pages its related links point to."""
     parts = (
         FORMAT_VERSION,
         fmt,
@@ -69,6 +76,7 @@ def etag_of(
         license.code,
         license.updated_at.isoformat(),
         decision.embargoed_until.isoformat() if decision.embargoed_until else "",
+        *(f"{ours} {theirs}" for ours, theirs in sorted(related_pages.items())),
     )
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
     return f'"{digest}"'
@@ -92,13 +100,15 @@ def bundle(
     slug, fmt = split_name(name)
     article, license, decision = load_for_partner(session, partner, slug, now)
     media_type, render = RENDERERS[fmt]
-    etag = etag_of(fmt, article, partner, license, decision)
+    assert partner.id is not None and article.id is not None
+    # As of the catalog's version, as feeds have them (`catalog.usage_upto`).
+    urls = [r["url"] for r in article.related]
+    pages = related_pages(session, partner.id, urls, catalog.usage_upto(session)) if urls else {}
+    etag = etag_of(fmt, article, partner, license, decision, pages)
     filename = f"{article.slug}-r{article.revision}.{fmt}"
     modified = last_modified_of(article, partner, license, now)
     if matches(if_none_match, etag):
         return BundleAnswer(fmt, media_type, etag, filename, None, None, last_modified=modified)
-    assert partner.id is not None and article.id is not None
-    pages = related_pages(session, partner.id, [r["url"] for r in article.related])
     piece = view_for(settings, partner, article, license, decision, pages)
     view = build_bundle(piece, article, license)
     usage = Usage("bundle_download", partner.id, now, article_id=article.id, format=fmt)

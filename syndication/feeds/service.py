@@ -83,28 +83,25 @@ def _catalog_and_licenses_query() -> Select:
     carrying the catalog's version and time, or one row of those alone for a partner that
     holds none."""
     held = _licenses_query().subquery("held")
-    return (
-        select(col(CatalogState.version), col(CatalogState.changed_at), *held.c)
-        .select_from(CatalogState)
-        .outerjoin(held, true())
-    )
+    state = (col(CatalogState.version), col(CatalogState.changed_at), col(CatalogState.usage_upto))
+    return select(*state, *held.c).select_from(CatalogState).outerjoin(held, true())
 
 
 def _catalog_and_licenses(
     session: Session, partner_id: int
-) -> tuple[int, datetime, dict[str, License]]:
-    """`catalog.current` and `_licenses` in one statement, so a render on PostgreSQL waits
-    for one round trip fewer (0.17-0.21 ms measured here). A database without the catalog's
-    row (`db upgrade` writes it) reads them apart."""
+) -> tuple[int, datetime, int | None, dict[str, License]]:
+    """`catalog.current`, `catalog.usage_upto` and `_licenses` in one statement, so a render
+    on PostgreSQL waits for one round trip fewer (0.17-0.21 ms measured here). A database
+    without the catalog's row (`db upgrade` writes it) reads them apart."""
     result = session.connection().execute(_catalog_and_licenses_query(), {"partner_id": partner_id})
-    names = tuple(result.keys())[2:]
+    names = tuple(result.keys())[3:]
     rows = result.all()
     if not rows:
         version, changed_at = catalog.current(session)
-        return version, changed_at, _licenses(session, partner_id)
-    lics = as_namespaces(names, (row[2:] for row in rows))
-    version, changed_at = rows[0][0], rows[0][1]
-    return version, changed_at, {lic.code: lic for lic in lics if lic.code is not None}
+        return version, changed_at, None, _licenses(session, partner_id)
+    lics = as_namespaces(names, (row[3:] for row in rows))
+    version, changed_at, upto = rows[0][0], rows[0][1], rows[0][2]
+    return version, changed_at, upto, {lic.code: lic for lic in lics if lic.code is not None}
 
 
 def _items(
@@ -114,8 +111,10 @@ def _items(
     page: Page,
     lics: dict[str, License],
     now: datetime,
+    usage_upto: int | None,
 ) -> tuple[tuple[FeedItem, ...], list[datetime], tuple[Delivery, ...]]:
-    """The page's items, for each the moment it became visible, and the ledger's rows."""
+    """The page's items, for each the moment it became visible, and the ledger's rows.
+    Related links follow the partner's pixel hits up to `usage_upto` (the catalog's)."""
     assert partner.id is not None
     articles = page.loaded  # the scan's first batch; every row of the page, unless embargoed
     # or otherwise refused rows left it short
@@ -127,7 +126,7 @@ def _items(
         result = connection.execute(_page_query(connection.dialect.name), {"ids": missing})
         articles = {**articles, **{row.id: row for row in namespaces(result)}}
     urls = {link["url"] for ident, _, _ in page.rows for link in articles[ident].related}
-    pages = related_pages(session, partner.id, urls) if urls else {}
+    pages = related_pages(session, partner.id, urls, usage_upto) if urls else {}
     items, visible_since, deliveries = [], [], []
     for ident, _, decision in page.rows:
         article = articles[ident]
@@ -187,13 +186,15 @@ def build_feed(
     access, name) come from the same snapshot as its licenses and the pieces."""
     partner_id = partner.id
     assert partner_id is not None
-    version, changed_at, lics = _catalog_and_licenses(session, partner_id)
+    version, changed_at, usage_upto, lics = _catalog_and_licenses(session, partner_id)
     if seen_at is not None and version != seen_at:
         partner = session.get(Partner, partner_id) or partner  # gone: the next pull gets a 401
     granted = sorted(lics)
     facts = PartnerSnapshot.of(partner)
     page = scan_page(session, facts, granted, lics, query, now)
-    items, visible_since, deliveries = _items(session, settings, partner, page, lics, now)
+    items, visible_since, deliveries = _items(
+        session, settings, partner, page, lics, now, usage_upto
+    )
     gone, ages_out = (
         tombstones(session, facts, granted, lics, query, now) if query.first_page else ([], None)
     )

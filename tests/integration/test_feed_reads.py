@@ -163,18 +163,22 @@ def test_the_catalog_version_comes_with_the_partners_licenses(
              "active": True, "created_at": NOW, "updated_at": NOW}
         ])  # fmt: skip
         bare = conn.execute(text("SELECT id FROM partner WHERE slug = 'bare'")).scalar_one()
-        conn.execute(text("UPDATE catalog_state SET version = 41, changed_at = :at"), {"at": NOW})
+        conn.execute(
+            text("UPDATE catalog_state SET version = 41, changed_at = :at, usage_upto = 7"),
+            {"at": NOW},
+        )
     with session_scope(engine, write=False) as session:
         partner = session.get_one(Partner, partner_id)
-        version, changed_at, lics = _catalog_and_licenses(session, partner_id)
+        version, changed_at, upto, lics = _catalog_and_licenses(session, partner_id)
         apart = _licenses(session, partner_id)
         assert (version, changed_at) == catalog.current(session) == (41, NOW)
+        assert upto == catalog.usage_upto(session) == 7
         assert sorted(lics) == ["lic", "more"]
         assert {code: vars(lic) for code, lic in lics.items()} == {
             code: vars(lic) for code, lic in apart.items()
         }
         assert lics["more"].name == "More" and lics["more"].created_at == NOW
-        assert _catalog_and_licenses(session, bare) == (41, NOW, {})
+        assert _catalog_and_licenses(session, bare) == (41, NOW, 7, {})
     seen = _statements(engine)
     entry, _ = fill(_feeds(engine, settings), partner, "atom", FeedQuery())
     reads = [s for s in seen if "catalog_state" in s or "FROM license" in s]
@@ -183,8 +187,9 @@ def test_the_catalog_version_comes_with_the_partners_licenses(
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM catalog_state"))
     with session_scope(engine, write=False) as session:
-        version, _, lics = _catalog_and_licenses(session, partner_id)
-        assert version == 1 and sorted(lics) == ["lic", "more"]
+        version, _, upto, lics = _catalog_and_licenses(session, partner_id)
+        assert version == 1 and upto is None and sorted(lics) == ["lic", "more"]
+        assert catalog.usage_upto(session) is None
 
 
 def test_related_pages_from_a_long_url_list(engine: Engine) -> None:

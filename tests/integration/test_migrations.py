@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from syndication import migrate
 from syndication.db import make_engine
@@ -35,3 +35,28 @@ def test_down_to_base_and_back(settings: Settings) -> None:
     engine.dispose()
     migrate.upgrade(settings)
     assert _diff(settings) == []
+
+
+def test_usage_upto_counts_every_hit_recorded_before_the_upgrade(settings: Settings) -> None:
+    """0008 sets the catalog's usage_upto to the newest usage event, so related links that
+    already followed a partner's pixel hits keep doing so after the upgrade."""
+    migrate.downgrade(settings, "0007_tombstone_index")
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO partner (slug, name, audience, sees_embargoed, active, created_at,"
+                " updated_at) VALUES ('p', 'P', 1, false, true, :at, :at)"
+            ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
+            partner = conn.execute(text("SELECT id FROM partner")).scalar_one()
+            for _ in range(3):
+                conn.execute(text(
+                    "INSERT INTO usage_event (kind, partner_id, at, times)"
+                    " VALUES ('pixel_hit', :p, :at, 1)"
+                ), {"p": partner, "at": "2026-11-27 12:00:00"})  # fmt: skip
+            newest = conn.execute(text("SELECT max(id) FROM usage_event")).scalar_one()
+        migrate.upgrade(settings)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT usage_upto FROM catalog_state")).scalar_one() == newest
+    finally:
+        engine.dispose()

@@ -6,12 +6,17 @@ import dataclasses
 import hashlib
 from datetime import timedelta
 
+from litestar.testing import TestClient
+
 from syndication.accountability.ledger import record_deliveries, related_pages, sha256_of
+from syndication.app import create_app
 from syndication.db import open_session
 from syndication.partners.service import get_partner
 from syndication.republish.access import load_for_partner, view_for
 from syndication.republish.render import render_fragment
+from syndication.staff.insight import preview
 from syndication.usage.service import Usage, record
+from tests.conftest import BASE_URL
 
 from .conftest import World
 
@@ -121,6 +126,51 @@ def test_related_link_needs_the_ledger_too(world: World) -> None:
     record(world.engine, [Usage("pixel_hit", who.id, world.clock(), earlier_id,
                                 page="https://gazette.example.com/copy")])  # fmt: skip
     assert f'<a href="{earlier["canonical_url"]}">Earlier</a>' in _related_html(world, "gazette")
+
+
+def test_a_pixel_hit_moves_related_links_at_the_next_catalog_write(world: World) -> None:
+    """Feeds, bundles and the staff preview show the partner's page for a related piece as the
+    catalog's version has it. A pixel hit changes nothing until the next catalog write, in any
+    worker: one that renders afresh answers the cached bytes and the same bundle ETag. After
+    the write both move everywhere, and the bundle's ETag with them."""
+    earlier = world.piece("earlier")
+    world.piece("follow-up", related=[{"title": "Earlier", "url": earlier["canonical_url"]}])
+    world.partner()
+    world.deliver("gazette", "earlier")
+    headers = world.partner_headers("gazette")
+
+    def pulled(client: TestClient, **extra: str) -> tuple[str, dict[str, str], str]:
+        feed = client.get("/feeds/feed.json", headers=headers)
+        [item] = [i for i in feed.json()["items"] if 'data-slug="follow-up"' in i["content_html"]]
+        bundle = client.get("/bundles/follow-up.html", headers={**headers, **extra})
+        return item["content_html"], dict(bundle.headers), bundle.text
+
+    ours = f'<a href="{earlier["canonical_url"]}">Earlier</a>'
+    item, bundle_headers, bundle = pulled(world.client)
+    assert ours in item and ours in bundle
+    with open_session(world.engine, write=False) as session:
+        gazette = get_partner(session, "gazette")
+    assert gazette.id is not None
+    page = "https://gazette.example.com/news/earlier-copy"
+    hit = Usage("pixel_hit", gazette.id, world.clock(), world.piece_id("earlier"), page=page)
+    record(world.engine, [hit])
+    theirs = f'<a href="{page}">Earlier</a>'
+
+    fresh = create_app(world.settings, clock=world.clock)  # another worker: nothing cached
+    with TestClient(fresh, base_url=BASE_URL) as other:
+        for client in (world.client, other):
+            assert pulled(client) == (item, bundle_headers, bundle)
+        world.piece("another")  # any catalog write
+        for client in (world.client, other):
+            moved_item, moved_headers, moved = pulled(
+                client, **{"If-None-Match": bundle_headers["etag"]}
+            )
+            assert theirs in moved_item and theirs in moved and ours not in moved
+            assert moved_headers["etag"] != bundle_headers["etag"]
+    with open_session(world.engine, write=False) as session:
+        article, _, _ = load_for_partner(session, gazette, "follow-up", world.clock())
+        shown = preview(session, world.settings, article, gazette, world.clock())
+    assert theirs in shown.html
 
 
 def test_the_ledger_hashes_exactly_what_was_delivered(world: World) -> None:
