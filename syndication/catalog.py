@@ -25,6 +25,8 @@ class CatalogState(SQLModel, table=True):
     # The newest usage event when the version moved. A partner's related links follow its
     # pixel hits up to this one (`ledger.related_pages`), so that every worker and host renders
     # a version alike: a hit moves them at the next catalog write, not in one worker's cache.
+    # Not exact on PostgreSQL: a usage batch whose ids were drawn before the bump but that
+    # commits after it counts only for renders made after its commit (until the next write).
     usage_upto: int = Field(
         default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")}
     )
@@ -36,13 +38,17 @@ def _newest_usage() -> Select:
 
 def bump(session: Session) -> None:
     """Move the version forward inside the caller's transaction."""
+    newest = _newest_usage().scalar_subquery()
+    # Never backwards: on PostgreSQL a bump that waited for another's row lock sets the version
+    # from the row it then finds, but `newest` from its own, earlier snapshot.
+    at_least = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
     result = session.execute(
         update(CatalogState)
         .where(col(CatalogState.id) == 1)
         .values(
             version=CatalogState.version + 1,
             changed_at=utcnow(),
-            usage_upto=_newest_usage().scalar_subquery(),
+            usage_upto=at_least(CatalogState.usage_upto, newest),
         )
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
@@ -58,10 +64,3 @@ def current(session: Session) -> tuple[int, datetime]:
     # Core, on the session's connection: the ORM execution path cost more than the read.
     row = session.connection().execute(_current_query()).first()
     return (row[0], row[1]) if row else (1, datetime.fromtimestamp(0).astimezone())
-
-
-def usage_upto(session: Session) -> int | None:
-    """The catalog's `usage_upto`, or None (no bound) in a database without the catalog's row
-    (`db upgrade` writes it)."""
-    row = session.connection().execute(select(col(CatalogState.usage_upto))).first()
-    return row[0] if row else None

@@ -3,7 +3,7 @@ related links that follow a partner's pixel hits move with the version, alike in
 
 Revision ID: 0008_usage_upto
 Revises: 0007_tombstone_index
-Create Date: 2026-11-27 15:30:00.000000
+Create Date: 2026-11-27 15:00:00.000000
 """
 
 from collections.abc import Sequence

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, String, and_, bindparam, exists, func
@@ -18,6 +19,7 @@ from sqlmodel import col, select
 
 from syndication.accountability.models import DeliveryRecord, Holding
 from syndication.articles.models import Article
+from syndication.catalog import CatalogState
 from syndication.db import in_list, session_scope
 from syndication.errors import NotFound
 from syndication.partners.models import Partner
@@ -129,11 +131,19 @@ def _is_web_page(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-@lru_cache(maxsize=4)
-def _related_pages_query(dialect: str, bounded: bool) -> Select:
-    """Built once per dialect, with bind parameters: constructing it cost a cold feed render
-    ~0.2 ms. The URLs are one array on PostgreSQL (`db.in_list`). `bounded`: only the usage
-    events up to the bind parameter `upto`."""
+# What bounds the pixel hits `related_pages` reads: every hit (None); those up to a given
+# usage event id; or those up to the catalog's own `usage_upto`, read in the same statement.
+Upto = int | Literal["catalog"] | None
+
+
+@lru_cache(maxsize=6)
+def _related_pages_query(dialect: str, bound: str) -> Select:
+    """Built once per dialect and kind of bound (`none`, `param`: up to the bind parameter
+    `upto`, `catalog`), with bind parameters: constructing it cost a cold feed render ~0.2 ms.
+    The URLs are one array on PostgreSQL (`db.in_list`). Among pages seen at the same moment,
+    the later hit wins, so the answer never depends on the order rows come back in. The ledger
+    half is not bounded: a delivery row lands after the answer, before any pixel could show
+    the piece, except for hits older than the ledger itself or a ledger write that failed."""
     held = exists().where(
         and_(
             col(DeliveryRecord.partner_id) == col(UsageEvent.partner_id),
@@ -152,25 +162,31 @@ def _related_pages_query(dialect: str, bounded: bool) -> Select:
             held,
         )
         .group_by(col(Article.canonical_url), col(UsageEvent.page))
-        .order_by(func.max(UsageEvent.at))
+        .order_by(func.max(UsageEvent.at), func.max(UsageEvent.id))
     )
-    return query.where(col(UsageEvent.id) <= bindparam("upto")) if bounded else query
+    if bound == "param":
+        return query.where(col(UsageEvent.id) <= bindparam("upto"))
+    if bound == "catalog":  # unbounded in a database without the catalog's row, as feeds are
+        catalogs = select(col(CatalogState.usage_upto)).scalar_subquery()
+        return query.where(col(UsageEvent.id) <= func.coalesce(catalogs, col(UsageEvent.id)))
+    return query
 
 
 def related_pages(
-    session: Session, partner_id: int, urls: Iterable[str], upto: int | None = None
+    session: Session, partner_id: int, urls: Iterable[str], *, upto: Upto
 ) -> dict[str, str]:
     """Our canonical URL -> the partner's own page, for related pieces the partner holds
-    (ledger) and showed (pixel hit with a page); the latest page seen wins. Feeds and bundles
-    pass the catalog's `usage_upto` as `upto`: the hits the current version takes into account,
-    so that what they show changes with the version (and its caches), alike everywhere."""
+    (ledger) and showed (pixel hit with a page); the latest page seen wins. Feeds, bundles and
+    the staff preview take the hits up to the catalog's `usage_upto` (feeds pass the value they
+    read with the version, the others "catalog"), so what they show moves with the catalog's
+    version, and with the caches keyed on it, alike in every worker."""
     wanted = sorted(set(urls))
     if not wanted:
         return {}
     connection = session.connection()  # Core: plain column rows, no ORM execution path
-    query = _related_pages_query(connection.dialect.name, upto is not None)
-    params = {"partner_id": partner_id, "urls": wanted, "upto": upto}
-    rows = connection.execute(query, params)
+    bound = "none" if upto is None else "catalog" if upto == "catalog" else "param"
+    query = _related_pages_query(connection.dialect.name, bound)
+    rows = connection.execute(query, {"partner_id": partner_id, "urls": wanted, "upto": upto})
     pages: dict[str, str] = {}
     for canonical, page, _at in rows:
         if page and _is_web_page(page):

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from syndication import catalog
 from syndication.accountability.ledger import Delivery, related_pages
 from syndication.articles.models import Article
 from syndication.bundles.render import RENDERERS
@@ -101,9 +100,8 @@ def bundle(
     article, license, decision = load_for_partner(session, partner, slug, now)
     media_type, render = RENDERERS[fmt]
     assert partner.id is not None and article.id is not None
-    # As of the catalog's version, as feeds have them (`catalog.usage_upto`).
-    urls = [r["url"] for r in article.related]
-    pages = related_pages(session, partner.id, urls, catalog.usage_upto(session)) if urls else {}
+    # As of the catalog's version, as feeds have them (`CatalogState.usage_upto`).
+    pages = related_pages(session, partner.id, [r["url"] for r in article.related], upto="catalog")
     etag = etag_of(fmt, article, partner, license, decision, pages)
     filename = f"{article.slug}-r{article.revision}.{fmt}"
     modified = last_modified_of(article, partner, license, now)

@@ -126,7 +126,7 @@ def _items(
         result = connection.execute(_page_query(connection.dialect.name), {"ids": missing})
         articles = {**articles, **{row.id: row for row in namespaces(result)}}
     urls = {link["url"] for ident, _, _ in page.rows for link in articles[ident].related}
-    pages = related_pages(session, partner.id, urls, usage_upto) if urls else {}
+    pages = related_pages(session, partner.id, urls, upto=usage_upto) if urls else {}
     items, visible_since, deliveries = [], [], []
     for ident, _, decision in page.rows:
         article = articles[ident]

@@ -12,7 +12,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from syndication import catalog
 from syndication.accountability.ledger import related_pages
 from syndication.articles.models import Article
 from syndication.licensing.entitlement import Decision, decide
@@ -63,9 +62,7 @@ def preview(
     assert partner.id is not None
     license = session.scalars(select(License).where(License.code == article.license)).one()
     decision = decide(partner, granted_codes(session, partner.id), article, license, now)
-    urls = [r["url"] for r in article.related]
-    upto = catalog.usage_upto(session)
-    pages = related_pages(session, partner.id, urls, upto) if urls else {}
+    pages = related_pages(session, partner.id, [r["url"] for r in article.related], upto="catalog")
     view = view_for(settings, partner, article, license, decision, pages)
     # Showing the pixel in the staff browser would count a hit the partner never made.
     unseen = render_fragment(replace(view, pixel_url=None))
