@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hashlib
 import logging
 import threading
@@ -51,6 +52,17 @@ class Wire(Protocol):
     def answer(self) -> int | None: ...  # reads what arrived: None while the answer is due
     async def read(self) -> int: ...  # send and answer, waiting as needed
     def close(self) -> None: ...
+
+
+def _own(error: BaseException) -> BaseException:
+    """A copy of `error` for one waiting request, caused by it: one object raised in every
+    request of a batch would gather all their tracebacks, each logged with the others'."""
+    try:
+        mine = copy.copy(error)
+    except Exception:  # a type that cannot be copied: the shared object, as before
+        return error
+    mine.__cause__ = error
+    return mine
 
 
 class SharedRead:
@@ -132,7 +144,7 @@ class SharedRead:
             if error is None:
                 future.set_result(value)  # type: ignore[arg-type]
             else:
-                future.set_exception(error)
+                future.set_exception(_own(error))
         self._sent = []
         self._next()  # at once: everyone waiting arrived before this moment
 

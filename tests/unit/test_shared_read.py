@@ -180,6 +180,11 @@ def test_a_read_that_fails_twice_fails_its_waiters_and_the_next_read_starts_afre
         requests = [asyncio.create_task(shared.read()) for _ in range(2)]
         results = await asyncio.gather(*requests, return_exceptions=True)
         assert all(isinstance(r, psycopg.OperationalError) for r in results)
+        # Each request raises its own copy (one object would gather every request's
+        # traceback), caused by the one failure.
+        first, second = results
+        assert first is not second and first.__cause__ is second.__cause__ is not None
+        assert str(first) == str(second) == str(first.__cause__)
         assert await answered(server, shared, 5) == 5
 
     asyncio.run(scenario())
@@ -228,6 +233,7 @@ def test_any_other_failure_reaches_the_waiters_as_itself() -> None:
         shared = SharedRead(server.connect)
         results = await asyncio.gather(shared.read(), shared.read(), return_exceptions=True)
         assert [type(r) for r in results] == [ValueError, ValueError]
+        assert results[0] is not results[1] and str(results[0]) == "bad conninfo"
         assert await answered(server, shared, 3) == 3
 
     asyncio.run(scenario())
