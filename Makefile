@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Processes `make test` spreads the suite over (pytest-xdist): on 2 cores the whole suite with
 # PostgreSQL took 6.6 min in 2 and 15 min in 1 on a slow host. TEST_WORKERS=0 runs it in one.
+# loadfile: each test file runs whole, in order, in one process (the browser scenario's steps
+# build on each other; loadgroup's xdist_group marks did not keep it together here).
 TEST_WORKERS ?= 2
 
 .PHONY: run test lint format bench fuzz soak screenshots clean
@@ -26,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/ruff check syndication tests bench migrations
 	$(BIN)/ruff format --check syndication tests bench migrations
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check syndication tests bench migrations

@@ -58,6 +58,8 @@ def _own(error: BaseException) -> BaseException:
     """A copy of `error` for one waiting request, caused by it: one object raised in every
     request of a batch would gather all their tracebacks, each logged with the others'."""
     try:
+        # Shallow: type, args and attributes; no traceback, cause or context. psycopg's
+        # errors drop their connection handle when copied (none on this path carries one).
         mine = copy.copy(error)
     except Exception:  # a type that cannot be copied: the shared object, as before
         return error

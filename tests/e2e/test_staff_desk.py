@@ -25,6 +25,8 @@ from syndication.partners.models import PartnerCreate
 from syndication.partners.service import create_partner
 from tests.e2e.conftest import EMAIL, PASSWORD, SCREENSHOTS, LiveServer
 
+# Each step builds on the page and the state the one before left: under pytest-xdist the file
+# runs whole in one process (make test: --dist loadfile).
 pytestmark = pytest.mark.e2e
 HEADLINE = "Harbour bridge reopens after repairs"
 SLUG = "harbour-bridge"

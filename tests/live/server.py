@@ -45,13 +45,15 @@ class LiveServer:
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            # Ours first: with the suite in two processes, the port it failed to bind may be
+            # another test's server, answering for a different database.
+            if self.process.poll() is not None:
+                break
             try:
                 if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
-            if self.process.poll() is not None:
-                break
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"server did not start; see {self.workdir}")
