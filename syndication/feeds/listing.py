@@ -18,7 +18,19 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, Result, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Result,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
@@ -237,28 +249,39 @@ def tombstones(
     return kept, ages_out
 
 
-@lru_cache(maxsize=1)
-def _closure_statement() -> Select:
-    return select(func.max(col(Article.published_at))).where(
-        col(Article.license) == bindparam("code"),
-        col(Article.status) == "published",
-        col(Article.published_at) <= bindparam("closed_by"),
-    )
+@lru_cache(maxsize=16)
+def _closure_statement(windows: int) -> CompoundSelect | Select:
+    """For each of `windows` licenses (codes and cut-offs bound as `code_<n>`, `closed_by_<n>`),
+    its newest published piece at or before the cut-off, with `n`: one statement, so a render
+    waits for one round trip however many of the partner's licenses have a window (each
+    branch reads the (license, published_at) index backwards, as one statement per license
+    did). `n` says which branch a row answers: UNION ALL promises no order."""
+    branches = [
+        select(
+            literal_column(str(n), Integer).label("n"), func.max(col(Article.published_at))
+        ).where(
+            col(Article.license) == bindparam(f"code_{n}"),
+            col(Article.status) == "published",
+            col(Article.published_at) <= bindparam(f"closed_by_{n}"),
+        )
+        for n in range(windows)
+    ]
+    return branches[0] if windows == 1 else union_all(*branches)
 
 
 def last_closure(session: Session, licenses: dict[str, License], now: datetime) -> datetime | None:
     """The latest moment ≤ now at which a license window closed on some piece: the feed
     changed then although nothing was written (Last-Modified must not predate it)."""
-    latest: datetime | None = None
-    for lic in licenses.values():
-        if lic.window_days is None:
-            continue
-        span = timedelta(days=lic.window_days)
-        newest = (
-            session.connection()
-            .execute(_closure_statement(), {"code": lic.code, "closed_by": now - span})
-            .scalar()
-        )
-        if newest is not None and (latest is None or newest + span > latest):
-            latest = newest + span
-    return latest
+    spans = [
+        (lic.code, timedelta(days=lic.window_days))
+        for lic in licenses.values()
+        if lic.window_days is not None
+    ]
+    if not spans:
+        return None
+    values: dict[str, Any] = {}
+    for n, (code, span) in enumerate(spans):
+        values[f"code_{n}"], values[f"closed_by_{n}"] = code, now - span
+    rows = session.connection().execute(_closure_statement(len(spans)), values).all()
+    closed = [newest + spans[n][1] for n, newest in rows if newest is not None]
+    return max(closed, default=None)

@@ -1,11 +1,12 @@
-"""The feed queries (listing, tombstones, the partner's related pages) use their indexes,
-checked with the database's own planner after ANALYZE on a catalog large enough that a
-sequential scan would be the planner's choice if no index fitted."""
+"""The feed queries (listing, tombstones, the partner's related pages, the last window closure)
+use their indexes, checked with the database's own planner after ANALYZE on a catalog large
+enough that a sequential scan would be the planner's choice if no index fitted."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import psycopg
 from sqlalchemy import event, insert, text
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
 from syndication.db import session_scope
+from syndication.feeds.listing import last_closure
 from syndication.feeds.query import FeedQuery
 from syndication.feeds.service import _page_query, build_feed
 from syndication.licensing.models import License
@@ -37,7 +39,8 @@ def _seed(engine: Engine) -> None:
              "summary": "", "terms": "", "credit_line": "By {{ holder }}.",
              "contact_email": "l@example.org", "min_audience": 0, "allows_modification": False,
              "allows_commercial": False, "requires_canonical": True, "requires_pixel": False,
-             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW}
+             "credit_placement": "bottom", "created_at": NOW, "updated_at": NOW,
+             "window_days": 365 if n == 3 else None}  # the partner's: Last-Modified's closure
             for n in range(LICENSES)
         ])  # fmt: skip
         conn.execute(insert(Partner), [
@@ -98,6 +101,11 @@ def _article_queries(engine: Engine, settings: Settings) -> list[tuple[str, obje
             assert len(built.view.items) == 50 and built.view.tombstones
             ids = [d.article_id for d in built.deliveries]
             session.connection().execute(_page_query(engine.dialect.name), {"ids": ids})
+            # A partner holding two windowed licenses: one statement, a branch per license.
+            windows = {
+                c: SimpleNamespace(code=c, window_days=d) for c, d in (("lic-3", 365), ("lic-4", 1))
+            }
+            last_closure(session, windows, NOW)  # type: ignore[arg-type]
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     return seen
@@ -137,11 +145,19 @@ def test_feed_queries_use_the_article_indexes(engine: Engine, settings: Settings
             (f"{statement} (generic)", _generic_plan(engine, statement, params))  # type: ignore[arg-type]
             for statement, params in queries
         )
+    closure = [p for s, p in plans.items() if "max(article.published_at)" in s]
+    plans = {s: p for s, p in plans.items() if "max(article.published_at)" not in s}
     listing = [p for s, p in plans.items() if "status = " in s and "withdrawn_at >" not in s]
     stones = [p for s, p in plans.items() if "withdrawn_at >" in s]
     related = [p for s, p in plans.items() if "FROM usage_event" in s]
     by_id = [p for s, p in plans.items() if re.search(r"WHERE article\.id (IN|= ANY)", s)]
-    assert listing and stones and related and by_id, list(plans)
+    assert listing and stones and related and by_id and closure, list(plans)
+    for plan in closure:  # each license's newest piece before its cut-off, on an index
+        assert re.search(
+            r"Index (Only )?Scan( Backward)? using ix_article_|USING (COVERING )?INDEX ix_article_",
+            plan,
+        ), plan
+        assert not re.search(r"Seq Scan on article|SCAN article\b(?! USING)", plan), plan
     for plan in by_id:
         assert re.search(r"Index Scan using article_pkey|USING INTEGER PRIMARY KEY", plan), plan
     for plan in related:  # a partner's pixel hits, never every pull or download there is

@@ -19,6 +19,7 @@ from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
 from syndication.db import session_scope
 from syndication.deps import _with_session
+from syndication.feeds.listing import last_closure
 from syndication.feeds.query import FeedQuery
 from syndication.feeds.service import _catalog_and_licenses, _licenses, _page_query
 from syndication.feeds.serving import _authenticate, fill
@@ -373,3 +374,49 @@ def test_timestamps_come_back_in_utc(engine: Engine) -> None:
     for row in rows:
         assert row.published_at.tzinfo is UTC and row.created_at.tzinfo is UTC
         assert row.embargo_until is None
+
+
+def test_the_last_window_closure_is_one_statement_for_every_windowed_license(
+    engine: Engine,
+) -> None:
+    """`last_closure`: the latest moment a license window closed on a published piece (a
+    feed's Last-Modified must not predate it), read in one statement however many of the
+    partner's licenses have a window; none without a windowed license."""
+    windows = {"two-days": 2, "ten-days": 10, "open": None}
+    with engine.begin() as conn:
+        conn.execute(insert(License), [
+            {**_license(code, code), "window_days": days} for code, days in windows.items()
+        ])  # fmt: skip
+        conn.execute(insert(Article), [
+            {"slug": f"w-{n}", "headline": "H", "summary": "", "body_html": "<p>b</p>",
+             "byline": "", "section": "news", "tags": [], "copyright_holder": "H",
+             "canonical_url": f"https://news.example.org/w/{n}", "license": code,
+             "published_at": NOW - timedelta(hours=hours), "status": status,
+             "withdrawn_at": NOW if status == "withdrawn" else None, "source_credits": [],
+             "images": [], "corrections": [], "related": [], "created_at": NOW,
+             "updated_at": NOW}
+            for n, (code, hours, status) in enumerate([
+                ("two-days", 5 * 24, "published"),  # closed 3 days ago
+                ("two-days", 24, "published"),  # open for another day
+                ("ten-days", 11 * 24, "published"),  # closed a day ago: the latest
+                ("ten-days", 30 * 24, "published"),  # closed 20 days ago
+                ("ten-days", 10 * 24 + 12, "withdrawn"),  # would have closed 12 hours ago
+                ("open", 100 * 24, "published"),  # no window
+            ])
+        ])  # fmt: skip
+    licenses = {
+        code: SimpleNamespace(code=code, window_days=days) for code, days in windows.items()
+    }
+    seen = _statements(engine)
+    with session_scope(engine, write=False) as session:
+        both = last_closure(session, licenses, NOW)  # type: ignore[arg-type]
+        reads = [s for s in seen if "FROM article" in s]
+        one = last_closure(session, {"two-days": licenses["two-days"]}, NOW)  # type: ignore[arg-type]
+        later = last_closure(session, licenses, NOW - timedelta(days=4))  # type: ignore[arg-type]
+        seen.clear()
+        none = last_closure(session, {"open": licenses["open"]}, NOW)  # type: ignore[arg-type]
+    assert both == NOW - timedelta(days=1)
+    assert len(reads) == 1 and "UNION ALL" in reads[0], reads
+    assert one == NOW - timedelta(days=3)
+    assert later == NOW - timedelta(days=20)  # four days back, only the 30-day-old piece had
+    assert none is None and not [s for s in seen if "FROM article" in s]
