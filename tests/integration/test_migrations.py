@@ -60,3 +60,33 @@ def test_usage_upto_counts_every_hit_recorded_before_the_upgrade(settings: Setti
             assert conn.execute(text("SELECT usage_upto FROM catalog_state")).scalar_one() == newest
     finally:
         engine.dispose()
+
+
+def test_a_downgrade_and_upgrade_keep_the_rows_of_child_tables(settings: Settings) -> None:
+    """SQLite's batch mode rebuilds a table (copy, DROP, rename); with foreign keys enforced
+    the DROP deleted every row that references it by ON DELETE CASCADE. 0004's downgrade
+    rebuilds staff_user: its staff tokens must survive, both ways."""
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO staff_user (email, password_hash, created_at, session_epoch)"
+                " VALUES ('a@example.org', 'x', :at, 0)"
+            ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
+            user = conn.execute(text("SELECT id FROM staff_user")).scalar_one()
+            conn.execute(text(
+                "INSERT INTO staff_token (user_id, prefix, token_hash, created_at)"
+                " VALUES (:u, 'p', 'h', :at)"
+            ), {"u": user, "at": "2026-11-27 12:00:00"})  # fmt: skip
+        migrate.downgrade(settings, "0003_accountability")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM staff_token")).scalar_one() == 1
+        migrate.upgrade(settings)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM staff_token")).scalar_one() == 1
+            # and foreign keys are enforced again on the app's connections
+            if engine.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    finally:
+        engine.dispose()
+    assert _diff(settings) == []
