@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import (
@@ -17,6 +20,7 @@ from litestar.status_codes import (
     HTTP_412_PRECONDITION_FAILED,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 
 
@@ -154,6 +158,41 @@ def undecodable_body_handler(_: Request, exc: UnicodeDecodeError) -> Response:
     return _json(HTTP_400_BAD_REQUEST, body)
 
 
+# The database did not answer in time or could not be reached: a failover, a restart, a
+# partition, a statement, lock or pool timeout, SQLite's busy timeout. Clients retry a 503.
+# SQLite reports schema errors ("no such table") as OperationalError too: those stay 500s.
+DATABASE_ERRORS = (psycopg.OperationalError, sqlite3.OperationalError,
+                   sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError)  # fmt: skip
+SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "disk i/o error",
+                      "unable to open database")  # fmt: skip
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # no pooled connection came free
+        return True
+    cause = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    if isinstance(cause, psycopg.OperationalError):
+        return True
+    return isinstance(cause, sqlite3.OperationalError) and str(cause).lower().startswith(
+        SQLITE_UNAVAILABLE
+    )
+
+
+def database_error_handler(request: Request, exc: Exception) -> Response:
+    if not unavailable(exc):
+        return internal_error_handler(request, exc)
+    request.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, exc
+    )
+    status = HTTP_503_SERVICE_UNAVAILABLE
+    return _json(
+        status,
+        error_body(status, "the database is unavailable; try again shortly"),
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return _json(
@@ -167,5 +206,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     UnicodeDecodeError: undecodable_body_handler,
+    **dict.fromkeys(DATABASE_ERRORS, database_error_handler),
     Exception: internal_error_handler,
 }

@@ -41,7 +41,10 @@ VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
 # (measured with wrk). A row stands for one partner and format in one second.
 USAGE_FLUSH_SECONDS = 1.0
 USAGE_FLUSH_ROWS = 500
-PROBE_TIMEOUT_MS = 2000  # a stuck version read fails the request instead of holding it
+# A version read that takes longer fails its requests instead of holding them: the server's
+# statement_timeout for a slow query, and a deadline of our own for a server or network that
+# stops answering (a failover, a partition), where a socket could wait for minutes.
+PROBE_TIMEOUT_MS = 2000
 
 
 class Wire(Protocol):
@@ -52,6 +55,10 @@ class Wire(Protocol):
     def answer(self) -> int | None: ...  # reads what arrived: None while the answer is due
     async def read(self) -> int: ...  # send and answer, waiting as needed
     def close(self) -> None: ...
+
+
+def _timed_out(seconds: float) -> psycopg.OperationalError:
+    return psycopg.OperationalError(f"the catalog version read took over {seconds:g} s")
 
 
 def _own(error: BaseException) -> BaseException:
@@ -82,11 +89,16 @@ class SharedRead:
     for a full pass over the other requests' work, and with four hops per read a 304 on
     PostgreSQL took twice hello world's latency. Connecting, and the one retry on a fresh
     connection after a failure, run in a task (`_slowly`): a read that fails is sent again once
-    on a fresh connection. Bound to its event loop.
+    on a fresh connection. A read unanswered after `timeout` seconds (connecting included)
+    fails its requests and drops the connection. Bound to its event loop.
     """
 
-    def __init__(self, connect: Callable[[], Awaitable[Wire]]) -> None:
+    def __init__(
+        self, connect: Callable[[], Awaitable[Wire]], timeout: float = PROBE_TIMEOUT_MS / 1000
+    ) -> None:
         self._connect = connect
+        self._timeout = timeout
+        self._timer: asyncio.TimerHandle | None = None  # the deadline of the read in flight
         self._loop = asyncio.get_running_loop()
         self._wire: Wire | None = None
         self._waiting: list[asyncio.Future[int]] = []  # arrived; their read is not sent yet
@@ -120,6 +132,7 @@ class SharedRead:
                 if wire.send():
                     self._reading = wire.fileno()
                     self._loop.add_reader(self._reading, self._readable)
+                    self._timer = self._loop.call_later(self._timeout, self._expired)
                     return
             except Exception:
                 logger.warning("catalog version read failed; reconnecting", exc_info=True)
@@ -139,6 +152,13 @@ class SharedRead:
             self._stop_reading()
             self._answer(value)
 
+    def _expired(self) -> None:
+        """The read in flight went unanswered: its requests fail, the connection goes."""
+        self._timer = None
+        logger.warning("catalog version read unanswered after %.1f s; reconnecting", self._timeout)
+        self._drop()
+        self._answer(None, _timed_out(self._timeout))
+
     def _answer(self, value: int | None, error: BaseException | None = None) -> None:
         for future in self._sent:
             if future.done():  # its request went away
@@ -155,17 +175,23 @@ class SharedRead:
         connection after a failure (a dropped connection, a restarted server). The last
         failure reaches every request of the batch."""
         error: Exception | None = None
+        deadline = self._loop.time() + self._timeout  # for all the tries together
         for _ in range(tries):
             try:
-                if self._wire is None:
-                    self._wire = await self._connect()
-                value = await self._wire.read()
+                async with asyncio.timeout_at(deadline):  # its own cancel becomes TimeoutError
+                    if self._wire is None:
+                        self._wire = await self._connect()
+                    value = await self._wire.read()
             except asyncio.CancelledError:  # the loop is closing: nobody is left to answer
                 self._drop()
                 for future in (*self._sent, *self._waiting):
                     future.cancel()
                 self._sent, self._waiting, self._active, self._slow = [], [], False, None
                 raise
+            except TimeoutError:
+                self._drop()
+                error = _timed_out(self._timeout)
+                break  # no time is left for another try
             except Exception as failure:
                 self._drop()
                 error = failure
@@ -177,6 +203,9 @@ class SharedRead:
         self._answer(None, error)
 
     def _stop_reading(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._reading >= 0:
             self._loop.remove_reader(self._reading)
             self._reading = -1
@@ -207,7 +236,8 @@ class CatalogProbe:
     connection of its own kept out of the pool, and only when the database's wal-index
     header shows a commit since the last read (walindex.py). PostgreSQL: a prepared
     statement on a libpq connection of its own in autocommit (_PgVersion), bounded by a short
-    statement timeout, shared by the requests that arrived before it began (SharedRead): one
+    statement timeout and a deadline of its own (PROBE_TIMEOUT_MS, connecting included),
+    shared by the requests that arrived before it began (SharedRead): one
     round trip per request capped a worker at the round-trip rate (~6,000 pulls a second,
     measured), and a thread hop plus a pool checkout with its pre-ping cost five times as
     much. Other backends use a pooled connection from a worker thread.

@@ -11,7 +11,7 @@ import socket
 import psycopg
 import pytest
 
-from syndication.feeds.runtime import SharedRead
+from syndication.feeds.runtime import SharedRead, _PgVersion
 
 
 class FakeWire:
@@ -68,9 +68,12 @@ class Server:
         self.connections: list[FakeWire] = []
         self.sent: list[FakeWire] = []  # one entry per read sent, with its connection
         self.refuse = 0  # refuse this many connections
+        self.hang = False  # never finish connecting
         self.refusal: Exception = psycopg.OperationalError("connection refused")
 
     async def connect(self) -> FakeWire:
+        if self.hang:
+            await asyncio.Event().wait()
         if self.refuse:
             self.refuse -= 1
             raise self.refusal
@@ -260,5 +263,74 @@ def test_a_closed_reader_refuses_further_reads() -> None:
         with pytest.raises(psycopg.OperationalError, match="closed"):
             await shared.read()
         assert server.sent == []
+
+    asyncio.run(scenario())
+
+
+def test_an_unanswered_read_fails_its_requests_at_the_deadline_and_the_next_reconnects() -> None:
+    """A server or network that stops answering (a failover, a partition) leaves a socket
+    waiting for minutes: the read's own deadline fails its requests and drops the
+    connection, and the next read starts on a fresh one."""
+
+    async def scenario() -> None:
+        server = Server()
+        shared = SharedRead(server.connect, timeout=0.05)
+        assert await answered(server, shared, 1) == 1
+        stuck = [asyncio.create_task(shared.read()) for _ in range(2)]
+        await steps()
+        assert len(server.sent) == 2  # sent, never answered
+        results = await asyncio.wait_for(asyncio.gather(*stuck, return_exceptions=True), 1)
+        assert all(isinstance(r, psycopg.OperationalError) for r in results), results
+        assert "took over 0.05 s" in str(results[0])
+        assert server.connections[0].closed
+        assert await answered(server, shared, 2) == 2
+        assert len(server.connections) == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_that_never_completes_fails_its_requests_at_the_deadline() -> None:
+    async def scenario() -> None:
+        server = Server()
+        server.hang = True
+        shared = SharedRead(server.connect, timeout=0.05)
+        request = asyncio.create_task(shared.read())
+        with pytest.raises(psycopg.OperationalError, match="took over"):
+            await asyncio.wait_for(request, 1)
+        server.hang = False
+        assert await answered(server, shared, 3) == 3  # the next read connects afresh
+
+    asyncio.run(scenario())
+
+
+def test_an_answered_read_leaves_no_deadline_behind() -> None:
+    async def scenario() -> None:
+        server = Server()
+        shared = SharedRead(server.connect, timeout=0.05)
+        for value in (1, 2, 3):
+            assert await answered(server, shared, value) == value
+        await asyncio.sleep(0.1)  # past every deadline: nothing fires, nothing is dropped
+        assert not server.connections[0].closed and len(server.connections) == 1
+        assert await answered(server, shared, 4) == 4
+
+    asyncio.run(scenario())
+
+
+def test_a_silent_server_fails_the_read_at_the_deadline_over_libpq() -> None:
+    """The same over a real libpq connection (_PgVersion): a listener that accepts and never
+    answers, as a partitioned server looks. Connecting is cancelled cleanly at the deadline."""
+
+    async def scenario() -> None:
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            port = listener.getsockname()[1]
+            conninfo = f"host=127.0.0.1 port={port} dbname=x user=x connect_timeout=30"
+            shared = SharedRead(lambda: _PgVersion.connect(conninfo), timeout=0.2)
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(psycopg.OperationalError, match=r"took over 0\.2 s"):
+                await asyncio.wait_for(shared.read(), 5)
+            assert asyncio.get_running_loop().time() - started < 2
+            shared.close()
 
     asyncio.run(scenario())

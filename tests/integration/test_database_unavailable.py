@@ -1,0 +1,72 @@
+"""A database that does not answer (a failover, a partition, a timeout) is a 503 with
+Retry-After, which partners' clients retry, not a 500."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+import pytest
+import sqlalchemy.exc
+from litestar.testing import TestClient
+
+from syndication.feeds.runtime import CatalogProbe
+from syndication.licensing import service as license_service
+from tests.integration.feeds_setup import World, build_world
+
+
+@pytest.fixture
+def world(client: TestClient, staff_headers: dict[str, str]) -> World:
+    return build_world(client, staff_headers)
+
+
+def _assert_unavailable(answer) -> None:  # type: ignore[no-untyped-def]
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json() == {
+        "status_code": 503,
+        "detail": "the database is unavailable; try again shortly",
+    }
+
+
+def test_a_pull_whose_version_read_fails_is_a_503(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get("/feeds/atom.xml", headers=world.auth("gazette")).status_code == 200
+
+    async def unanswered(self: CatalogProbe) -> int:  # PostgreSQL's probe
+        raise psycopg.OperationalError("the catalog version read took over 2 s")
+
+    def locked(self: CatalogProbe) -> int:  # SQLite's, on the event loop
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(CatalogProbe, "version", unanswered)
+    monkeypatch.setattr(CatalogProbe, "read", locked)
+    _assert_unavailable(client.get("/feeds/atom.xml", headers=world.auth("gazette")))
+
+
+def test_a_schema_error_stays_a_500(
+    client: TestClient, staff_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite names a missing table an OperationalError too: a bug, not an outage."""
+
+    def missing(*_args: object, **_kwargs: object) -> None:
+        raise sqlalchemy.exc.OperationalError(
+            "SELECT", {}, sqlite3.OperationalError("no such table: license")
+        )
+
+    monkeypatch.setattr(license_service, "list_licenses", missing)
+    answer = client.get("/api/v1/licenses", headers=staff_headers)
+    assert answer.status_code == 500 and "retry-after" not in answer.headers
+
+
+def test_a_staff_read_whose_database_is_gone_is_a_503(
+    client: TestClient, staff_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def gone(*_args: object, **_kwargs: object) -> None:
+        raise sqlalchemy.exc.OperationalError(
+            "SELECT", {}, psycopg.OperationalError("connection refused")
+        )
+
+    monkeypatch.setattr(license_service, "list_licenses", gone)
+    _assert_unavailable(client.get("/api/v1/licenses", headers=staff_headers))
