@@ -134,7 +134,11 @@ def _items(
         piece = scrubbed(view_for(settings, partner, article, lic, decision, pages))  # type: ignore[arg-type]
         html = render_fragment(piece)
         items.append(FeedItem(piece, html, piece.uri, piece.updated_at))
-        visible_since.append(max(article.updated_at, min(available_from(article), now)))
+        opens = available_from(article)
+        # Shown before it opens only to a partner trusted with embargoes: visible since its
+        # last write, never since the render (every worker renders at its own moment, and the
+        # time would reach `updated`, the bytes and the ETag).
+        visible_since.append(max(article.updated_at, opens) if opens <= now else article.updated_at)
         deliveries.append(
             Delivery(partner.id, ident, piece.revision, html, lic.code, piece.credit_line, now)
         )

@@ -52,6 +52,24 @@ def test_embargo_lifts_by_time_alone(client: TestClient, world: World, clock: Cl
     assert "Embargoed report" in titles(client, world, "trusted")
 
 
+def test_a_feed_shown_before_an_embargo_lifts_is_the_same_bytes_at_any_moment(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    """The partner trusted with embargoes sees the embargoed piece early; its feed must not
+    carry the render's own time (it did, as the piece's `updated` and the feed's): each
+    worker renders at its own moment, and two workers answered two ETags for one version,
+    so a partner moving between them got a full body instead of a 304. HEAD renders afresh,
+    as another worker would."""
+    first = client.head(ATOM, headers=world.auth("trusted"))
+    clock.advance(minutes=7)
+    again = client.head(ATOM, headers=world.auth("trusted"))
+    assert first.status_code == again.status_code == 200
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["last-modified"] == first.headers["last-modified"]
+    body = client.get(ATOM, headers=world.auth("trusted")).content
+    assert b"Embargoed report" in body and b"2026-11-26T12:07" not in body
+
+
 def test_window_closing_removes_a_piece(client: TestClient, world: World, clock: Clock) -> None:
     create(client, world.staff, "/api/v1/licenses",
            license_body("short", name="Short window", window_days=1, min_audience=0))  # fmt: skip
