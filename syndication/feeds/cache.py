@@ -35,7 +35,8 @@ class Rendered:
     gzip_etag: str  # the gzip representation has its own
     last_modified: datetime
     expires_at: datetime | None  # an embargo lifts, a window closes, a tombstone ages out
-    # Response headers but Cache-Control and Vary, encoded once: (identity, gzip).
+    # Response headers but Cache-Control and Vary, encoded once: (identity, gzip), each
+    # ETag then Last-Modified first (a 304 sends those two), then gzip's Content-Encoding.
     encoded: tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...]] = ((), ())
 
     def fresh(self, now: datetime) -> bool:

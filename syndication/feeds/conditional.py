@@ -50,6 +50,20 @@ def not_modified(if_none_match: str | None, if_modified_since: str | None, entry
     return False
 
 
+def held_coding(if_none_match: str | None, entry: Rendered, gzipped: bool) -> bool:
+    """The coding (True: gzip) of the representation a `304` confirms: the one whose ETag the
+    client sent, which may not be the coding it asks for now (it kept the identity body and
+    now accepts gzip); the request's own for `*` or If-Modified-Since. A 304 carrying the
+    other coding's ETag would leave a cache with nothing to match it against."""
+    if if_none_match is None:
+        return gzipped
+    tags = _tags(if_none_match)
+    mine, other = (entry.gzip_etag, entry.etag) if gzipped else (entry.etag, entry.gzip_etag)
+    if mine in tags or "*" in tags:
+        return gzipped
+    return not gzipped if other in tags else gzipped
+
+
 def max_age(entry: Rendered, now: datetime) -> int:
     """Seconds a client may reuse the feed: short, and never past the next time-based change."""
     if entry.expires_at is None:

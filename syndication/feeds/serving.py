@@ -25,7 +25,12 @@ from syndication.accountability.ledger import Delivery, record_deliveries
 from syndication.db import read_snapshot, session_scope
 from syndication.errors import Unauthenticated
 from syndication.feeds.cache import Rendered, rendered
-from syndication.feeds.conditional import accepts_gzip, cache_headers, not_modified
+from syndication.feeds.conditional import (
+    accepts_gzip,
+    cache_headers,
+    held_coding,
+    not_modified,
+)
 from syndication.feeds.query import FeedQuery, parse_query
 from syndication.feeds.render import WRITERS
 from syndication.feeds.runtime import FeedRuntime, key_digest
@@ -182,9 +187,16 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
         tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
     background = BackgroundTasks(tasks) if tasks else None
     gzipped = accepts_gzip(headers.get(b"accept-encoding"))
-    answer = [*entry.encoded[gzipped], *cache_headers(entry, now, "key" in params)]
-    if not_modified(headers.get(b"if-none-match"), headers.get(b"if-modified-since"), entry):
-        return FeedResponse(HTTP_304_NOT_MODIFIED, answer, background=background, head=head)
+    caching = cache_headers(entry, now, "key" in params)
+    if_none_match = headers.get(b"if-none-match")
+    if not_modified(if_none_match, headers.get(b"if-modified-since"), entry):
+        # The validated representation's ETag and Last-Modified, without its Content-Encoding
+        # (RFC 9110 15.4.5: a 304 carries no other representation metadata).
+        held = entry.encoded[held_coding(if_none_match, entry, gzipped)][:2]
+        return FeedResponse(
+            HTTP_304_NOT_MODIFIED, [*held, *caching], background=background, head=head
+        )
+    answer = [*entry.encoded[gzipped], *caching]
     body = entry.gzipped if gzipped else entry.body
     answer += ((b"content-type", entry.media_type.encode()), (b"content-length", b"%d" % len(body)))
     return FeedResponse(HTTP_200_OK, answer, body, background, head)

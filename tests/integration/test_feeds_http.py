@@ -306,6 +306,25 @@ def test_a_failed_shared_render_fails_its_waiters_and_the_next_pull_retries(
         assert len(calls) == 2
 
 
+def test_a_304_names_the_representation_the_client_holds(client: TestClient, world: World) -> None:
+    """A client that kept the identity body and now accepts gzip gets a 304 with the identity
+    ETag (a cache holds nothing under the gzip one), and no 304 carries Content-Encoding."""
+    auth = world.auth("gazette")
+    plain = client.get(ATOM, headers={**auth, "Accept-Encoding": "identity"})
+    packed = client.get(ATOM, headers={**auth, "Accept-Encoding": "gzip"})
+    assert packed.headers["etag"] == plain.headers["etag"].removesuffix('"') + '-gz"'
+    for held in (plain, packed):
+        for accept in ("identity", "gzip"):
+            again = client.get(ATOM, headers={
+                **auth, "Accept-Encoding": accept, "If-None-Match": held.headers["etag"]
+            })  # fmt: skip
+            assert again.status_code == 304
+            assert again.headers["etag"] == held.headers["etag"], (held.headers, accept)
+            assert "content-encoding" not in again.headers
+            assert again.headers["last-modified"] == held.headers["last-modified"]
+            assert again.headers["vary"] == held.headers["vary"]
+
+
 @pytest.mark.parametrize("path", ["/feeds/rss.xml", ATOM, JSON])
 def test_head_answers_the_get_headers_without_a_body(
     client: TestClient, world: World, engine: Engine, path: str

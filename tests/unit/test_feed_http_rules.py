@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syndication.feeds.cache import LruCache, rendered
-from syndication.feeds.conditional import accepts_gzip, max_age, not_modified
+from syndication.feeds.conditional import accepts_gzip, held_coding, max_age, not_modified
 from syndication.feeds.query import BadParameter, Cursor, parse_query
 
 T = datetime(2026, 11, 26, 12, 0, 30, 123456, tzinfo=UTC)
@@ -20,6 +20,16 @@ def test_if_none_match_wins_over_if_modified_since() -> None:
     assert not_modified(ENTRY.gzip_etag, None, ENTRY)
     assert not_modified("*", None, ENTRY)
     assert not not_modified('"x"', "Thu, 26 Nov 2026 12:00:30 GMT", ENTRY)
+
+
+def test_a_304_confirms_the_coding_whose_etag_the_client_sent() -> None:
+    identity, gzip = ENTRY.etag, ENTRY.gzip_etag
+    assert held_coding(identity, ENTRY, gzipped=True) is False  # kept identity, asks gzip now
+    assert held_coding(gzip, ENTRY, gzipped=False) is True
+    assert held_coding(f"W/{gzip}", ENTRY, gzipped=True) is True
+    assert held_coding(f"{identity}, {gzip}", ENTRY, gzipped=True) is True  # the asked one
+    assert held_coding("*", ENTRY, gzipped=False) is False
+    assert held_coding(None, ENTRY, gzipped=True) is True  # If-Modified-Since: as asked
 
 
 def test_if_modified_since_to_the_second() -> None:
