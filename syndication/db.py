@@ -128,11 +128,17 @@ def _sqlite_begin(conn: Any) -> None:
 def make_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        # A file's pool sized as PostgreSQL's: SQLAlchemy's default (5 + 10) left a worker's 40
+        # threads queueing for a connection (the catalog probe keeps one more, its own).
+        sizing = {} if memory else {"pool_size": settings.db_pool_size,
+                                    "max_overflow": THREADS_PER_WORKER}  # fmt: skip
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            poolclass=NullPool if url.database in (None, "", ":memory:") else None,
+            poolclass=NullPool if memory else None,
             json_deserializer=json_loads,
+            **sizing,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
 

@@ -86,7 +86,9 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         base_url=env.get("SYNDICATION_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         secret_key=secret,
         max_body_bytes=_number(env, "SYNDICATION_MAX_BODY_BYTES", 4 * 1024 * 1024, int),
-        db_pool_size=_number(env, "SYNDICATION_DB_POOL_SIZE", 5, int),
+        db_pool_size=_at_least_one(
+            _number(env, "SYNDICATION_DB_POOL_SIZE", 5, int), "SYNDICATION_DB_POOL_SIZE"
+        ),
         db_statement_timeout_ms=_number(env, "SYNDICATION_DB_STATEMENT_TIMEOUT_MS", 15_000, int),
         debug=_flag(env, "SYNDICATION_DEBUG", False),
         worker_enabled=_flag(env, "SYNDICATION_WORKER_ENABLED", True),
@@ -117,6 +119,12 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: type[N]) -> N:
         ) from None
     if value < 0:
         raise SettingError(f"{name} must not be negative")
+    return value
+
+
+def _at_least_one(value: int, name: str) -> int:
+    if value < 1:  # SQLAlchemy's pool takes 0 for "no limit at all"
+        raise SettingError(f"{name} must be at least 1")
     return value
 
 
