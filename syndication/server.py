@@ -4,6 +4,7 @@ uvloop + httptools on our partner paths; the figures are in docs/performance.md)
 from __future__ import annotations
 
 APP_FACTORY = "syndication.app:app_from_env"
+WORKERS_KILL_TIMEOUT_S = 30
 
 
 def serve(host: str, port: int, workers: int, server_name: str = "granian") -> None:
@@ -23,4 +24,9 @@ def serve(host: str, port: int, workers: int, server_name: str = "granian") -> N
         interface=Interfaces.ASGI,
         factory=True,
         log_access=False,
+        # A worker that dies (a crash, SIGBUS on a mapped SQLite page, the OOM killer) is
+        # started again: granian's default ends the whole server with its first dead worker.
+        respawn_failed_workers=True,
+        # At shutdown each worker writes its held usage counts; one stuck longer is killed.
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT_S,
     ).serve()

@@ -4,6 +4,8 @@ very next feed pull from any other, and a revoked key is refused by every worker
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -75,3 +77,23 @@ def test_two_workers_agree_on_writes_and_revocations(
         assert refused[0] == 401 and set(refused) <= {401, 429}, refused
         print(f"\nCPU ticks per worker over {PULLS} pulls: {sorted(used.values())}")
         api.close()
+
+
+def test_a_worker_that_dies_is_started_again(database_url: str, tmp_path: Path) -> None:
+    """One crashed worker (SIGKILL here) costs its own requests, not the server: granian
+    starts another, and the port keeps answering."""
+    with LiveServer(database_url, tmp_path, workers=2) as server:
+        first = _workers(server)
+        assert len(first) == 2, first
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = _workers(server)
+            if len(now) == 2 and first[0] not in now:
+                break
+            time.sleep(0.2)
+        assert len(now) == 2 and first[0] not in now, (first, now)
+        assert server.process is not None and server.process.poll() is None
+        for _ in range(10):  # on fresh connections, so both workers answer
+            with httpx.Client(base_url=server.base_url, timeout=30) as fresh:
+                assert fresh.get("/healthz").status_code == 200
