@@ -57,8 +57,10 @@ def create_app(
     engine = engine or make_engine(settings)
 
     def dispose(app: Litestar) -> None:
-        feed_runtime.shutdown(app)  # buffered feed pulls are written before the pool goes
-        engine.dispose()
+        try:
+            feed_runtime.shutdown(app)  # buffered feed pulls are written before the pool goes
+        finally:
+            engine.dispose()
 
     staff_web = staff_web_config(settings)  # session + CSRF, both for /staff/ only
     return Litestar(

@@ -473,14 +473,23 @@ class UsageBuffer:
         return bool(self._counts)
 
     def flush(self) -> None:
+        """Write what is held. A write that fails (a restart, a failover, a timeout) puts its
+        counts back, to go with the next flush, and raises."""
         with self._lock:
             counts, self._counts = self._counts, {}
             self._asked = False
-        if counts:
+        if not counts:
+            return
+        try:
             record(self.engine, [
                 Usage(kind="feed_pull", partner_id=partner_id, at=at, format=fmt, times=times)
                 for (partner_id, fmt, at), times in counts.items()
             ])  # fmt: skip
+        except BaseException:
+            with self._lock:  # one transaction: none of it was written
+                for key, times in counts.items():
+                    self._counts[key] = self._counts.get(key, 0) + times
+            raise
 
 
 async def flush_usage(usage: UsageBuffer) -> None:
@@ -490,8 +499,8 @@ async def flush_usage(usage: UsageBuffer) -> None:
         if usage.held():
             try:
                 await to_thread.run_sync(usage.flush)
-            except Exception:  # the counts of this batch are lost; the next batch may not be
-                logger.exception("writing the held feed pulls failed")
+            except Exception:  # kept (UsageBuffer.flush): the next flush writes them too
+                logger.exception("writing the held feed pulls failed; kept for the next try")
 
 
 @dataclass
@@ -538,5 +547,7 @@ def shutdown(app: Any) -> None:
     """Write the pulls still buffered and give the probe's connection back."""
     found: FeedRuntime | None = app.state.get("feeds")
     if found is not None:
-        found.usage.flush()
-        found.probe.close()
+        try:
+            found.usage.flush()
+        finally:
+            found.probe.close()

@@ -7,6 +7,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from syndication.feeds import runtime
 from syndication.feeds.runtime import UsageBuffer
 from syndication.usage.service import Usage
@@ -111,4 +113,34 @@ def test_a_failed_write_does_not_stop_the_flusher(monkeypatch: Any) -> None:
         flusher.cancel()
 
     asyncio.run(asyncio.wait_for(scenario(), timeout=10))
-    assert batches == [1, 1]
+    assert batches == [1, 2]  # the failed batch's row goes again with the next one
+
+
+def test_a_failed_write_keeps_its_counts_for_the_next_flush(monkeypatch: Any) -> None:
+    """A database blip (a restart, a failover) must not drop a second's pulls: the counts go
+    back, merged with the pulls held meanwhile, and the next flush writes them all."""
+    written: list[list[Usage]] = []
+    failing = [True]
+
+    def record(_engine: object, events: Any) -> None:
+        if failing[0]:
+            raise OSError("server closed the connection")
+        written.append(list(events))
+
+    monkeypatch.setattr(runtime, "record", record)
+    buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
+    buffer.pull(1, "atom", AT)
+    buffer.pull(1, "atom", AT)
+    with pytest.raises(OSError, match="server closed"):
+        buffer.flush()
+    assert buffer.held()
+    buffer.pull(1, "atom", AT)  # meanwhile, the same second
+    buffer.pull(2, "rss", AT)
+    failing[0] = False
+    buffer.flush()
+    second = AT.replace(microsecond=0)
+    assert {(u.partner_id, u.format, u.at): u.times for u in written[0]} == {
+        (1, "atom", second): 3,
+        (2, "rss", second): 1,
+    }
+    assert not buffer.held()
