@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from syndication.db import make_engine
@@ -19,8 +22,24 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# PostgreSQL: a migration may run as long as it needs (an index over a large table), but waits
+# at most this long for a lock: behind a queued ACCESS EXCLUSIVE request every request's reads
+# of that table queue too, so a migration that cannot get its lock fails (run it again)
+# rather than stall the workers still serving. Each migration commits on its own, so no lock
+# is held beyond the one that needs it.
+LOCK_TIMEOUT = "3s"
+
+
+def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    dbapi_connection.commit()
+
+
 def run_migrations_online() -> None:
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database_url=url, db_statement_timeout_ms=0))  # 0: no limit
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_session)
     try:
         with engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
@@ -36,6 +55,8 @@ def run_migrations_online() -> None:
                 target_metadata=metadata,
                 render_as_batch=True,
                 compare_type=True,
+                # SQLite: one transaction, so foreign_key_check can still refuse it all.
+                transaction_per_migration=not sqlite,
             )
             with context.begin_transaction():
                 context.run_migrations()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
 from syndication import migrate
 from syndication.db import make_engine
@@ -87,6 +91,30 @@ def test_a_downgrade_and_upgrade_keep_the_rows_of_child_tables(settings: Setting
             # and foreign keys are enforced again on the app's connections
             if engine.dialect.name == "sqlite":
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    finally:
+        engine.dispose()
+    assert _diff(settings) == []
+
+
+def test_a_migration_waits_for_a_lock_no_longer_than_its_lock_timeout(
+    settings: Settings,
+) -> None:
+    """PostgreSQL: behind a migration queued for an ACCESS EXCLUSIVE lock, every read of that
+    table queues too; so a migration gives up after a few seconds (run it again) instead of
+    stalling the workers still serving. 0008 alters catalog_state, which each pull reads."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: its lock queue")
+    migrate.downgrade(settings, "0007_tombstone_index")
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as reader:
+            reader.execute(text("SELECT version FROM catalog_state")).all()  # a render, open
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="lock timeout"):
+                migrate.upgrade(settings)
+            assert time.monotonic() - started < 10
+            reader.rollback()
+        migrate.upgrade(settings)  # once the lock is free
     finally:
         engine.dispose()
     assert _diff(settings) == []
