@@ -58,7 +58,9 @@ class BundleOperation(Operation):
         }
 
 
-def cache_headers(answer: BundleAnswer, key_in_url: bool) -> dict[str, str]:
+def cache_headers(
+    answer: BundleAnswer, key_in_url: bool, key_in_header: bool
+) -> dict[str, str]:
     """Validators and caching rules, as for feeds: a key in the Authorization header lets a
     shared cache store the bundle per key but revalidate every time (a revoked key is refused
     at once); a key in the URL keeps it out of shared caches altogether."""
@@ -68,6 +70,8 @@ def cache_headers(answer: BundleAnswer, key_in_url: bool) -> dict[str, str]:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     if key_in_url:
         headers["Cache-Control"] = "private, no-cache"
+        if key_in_header:  # that key answered: not for the same URL without it
+            headers["Vary"] = "Authorization"
     else:
         headers |= {"Cache-Control": "public, no-cache", "Vary": "Authorization"}
     return headers
@@ -100,7 +104,9 @@ class BundleController(Controller):
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Response[Any]:
         answer = service.bundle(db, settings, partner, name, now, if_none_match)
-        headers = cache_headers(answer, "key" in request.query_params)
+        headers = cache_headers(
+            answer, "key" in request.query_params, "authorization" in request.headers
+        )
         if answer.body is None:
             return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
         if answer.fmt == "zip":

@@ -76,13 +76,17 @@ def max_age(entry: Rendered, now: datetime) -> int:
 # key on each pull and a revoked key is refused at once; the revalidation is a cheap 304.
 SHARED = ((b"cache-control", b"public, no-cache"), (b"vary", b"Authorization, Accept-Encoding"))
 _URL_VARY = (b"vary", b"Accept-Encoding")
+_BOTH_VARY = (b"vary", b"Authorization, Accept-Encoding")
 
 
 def cache_headers(
-    entry: Rendered, now: datetime, key_in_url: bool
+    entry: Rendered, now: datetime, key_in_url: bool, key_in_header: bool
 ) -> tuple[tuple[bytes, bytes], ...]:
     """Cache-Control and Vary for a partner's answer. A key in the URL (`?key=`) must never sit
-    in a shared cache, so only the partner's own client may keep it, briefly."""
+    in a shared cache, so only the partner's own client may keep it, briefly; if the request
+    carried a key in the header as well (that one answered), the client's cache must not
+    serve this answer to the same URL without that header."""
     if not key_in_url:
         return SHARED
-    return ((b"cache-control", f"private, max-age={max_age(entry, now)}".encode()), _URL_VARY)
+    vary = _BOTH_VARY if key_in_header else _URL_VARY
+    return ((b"cache-control", f"private, max-age={max_age(entry, now)}".encode()), vary)

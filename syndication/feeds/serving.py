@@ -187,7 +187,7 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
         tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
     background = BackgroundTasks(tasks) if tasks else None
     gzipped = accepts_gzip(headers.get(b"accept-encoding"))
-    caching = cache_headers(entry, now, "key" in params)
+    caching = cache_headers(entry, now, "key" in params, b"authorization" in headers)
     if_none_match = headers.get(b"if-none-match")
     if not_modified(if_none_match, headers.get(b"if-modified-since"), entry):
         # The validated representation's ETag and Last-Modified, without its Content-Encoding
