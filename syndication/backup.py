@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -20,7 +21,9 @@ def backup(database_url: str, target: Path) -> str:
     if url.get_backend_name() == "sqlite":
         return _backup_sqlite(url.database or "", target)
     if url.get_backend_name() == "postgresql":
-        return _backup_postgres(libpq_url(url), target)
+        # The password goes to pg_dump in its environment, not on its command line, where
+        # every user of the host could read it (ps, /proc/PID/cmdline).
+        return _backup_postgres(libpq_url(url._replace(password=None)), url.password, target)
     raise Invalid(f"no backup for {url.get_backend_name()}", field="SYNDICATION_DATABASE_URL")
 
 
@@ -41,16 +44,19 @@ def _backup_sqlite(path: str, target: Path) -> str:
     return f"SQLite backup written to {target}"
 
 
-def _backup_postgres(url: str, target: Path) -> str:
+def _backup_postgres(url: str, password: str | None, target: Path) -> str:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         raise Invalid("pg_dump is not installed (see docs/deploy.md)", field="path")
+    env = {**os.environ, "PGPASSWORD": password} if password is not None else None
     done = subprocess.run(
-        [pg_dump, "--format=custom", "--no-owner", f"--file={target}", url],
+        [pg_dump, "--format=custom", f"--file={target}", url],
         capture_output=True,
         text=True,
+        env=env,
     )
     if done.returncode != 0:
         target.unlink(missing_ok=True)
-        raise Invalid(f"pg_dump failed: {done.stderr.strip().splitlines()[-1:]}", field="path")
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise Invalid(f"pg_dump failed: {last}", field="path")
     return f"pg_dump archive written to {target} (restore with pg_restore)"
