@@ -86,6 +86,26 @@ def test_window_closing_removes_a_piece(client: TestClient, world: World, clock:
     assert again.status_code == 200 and "Brief" not in [i["title"] for i in again.json()["items"]]
 
 
+def test_a_tombstone_ageing_out_moves_last_modified(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    """A tombstone leaves the feed 30 days after the withdrawal, by time alone: a client that
+    revalidates with If-Modified-Since alone must get the changed feed, not a 304."""
+    clock.advance(days=1)  # past the embargo's lift: nothing else changes by time from here
+    gone = client.post("/api/v1/articles/council-budget/withdraw",
+                       json={"reason": "Legal: court order"}, headers=world.staff)  # fmt: skip
+    assert gone.status_code in (200, 201), gone.text
+    with_stone = client.get(ATOM, headers=world.auth("gazette"))
+    assert b"deleted-entry" in with_stone.content
+    since = {**world.auth("gazette"), "If-Modified-Since": with_stone.headers["last-modified"]}
+    clock.advance(days=29)
+    assert client.get(ATOM, headers=since).status_code == 304  # nothing changed yet
+    clock.advance(days=1, hours=1)
+    aged = client.get(ATOM, headers=since)
+    assert aged.status_code == 200 and b"deleted-entry" not in aged.content
+    assert aged.headers["last-modified"] != with_stone.headers["last-modified"]
+
+
 def test_correction_bumps_updated_and_invalidates_the_etag(
     client: TestClient, world: World, clock: Clock
 ) -> None:
