@@ -58,9 +58,7 @@ class BundleOperation(Operation):
         }
 
 
-def cache_headers(
-    answer: BundleAnswer, key_in_url: bool, key_in_header: bool
-) -> dict[str, str]:
+def cache_headers(answer: BundleAnswer, key_in_url: bool, key_in_header: bool) -> dict[str, str]:
     """Validators and caching rules, as for feeds: a key in the Authorization header lets a
     shared cache store the bundle per key but revalidate every time (a revoked key is refused
     at once); a key in the URL keeps it out of shared caches altogether."""
