@@ -26,7 +26,6 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from syndication.accountability.ledger import Delivery
 from syndication.db import libpq_url
 from syndication.feeds.cache import LruCache, Rendered, feed_cache
 from syndication.feeds.walindex import WalIndex
@@ -513,9 +512,10 @@ class FeedRuntime:
     usage: UsageBuffer
     keys: LruCache[bytes, tuple[int, Partner]] = field(default_factory=LruCache)
     feeds: LruCache[tuple, Rendered] = field(default_factory=feed_cache)
-    filling: dict[tuple, asyncio.Task[tuple[Rendered, tuple[Delivery, ...]]]] = field(
+    filling: dict[tuple, asyncio.Task[tuple[Rendered, asyncio.Task[None] | None]]] = field(
         default_factory=dict
     )  # renders in flight, by cache key (serving.fill_once)
+    ledger: set[asyncio.Task[None]] = field(default_factory=set)  # writes in flight (serving)
 
 
 def runtime(app: Any) -> FeedRuntime:
@@ -534,13 +534,16 @@ def runtime(app: Any) -> FeedRuntime:
 async def lifespan(app: Any) -> AsyncIterator[None]:
     """The app's lifespan hook: the usage flusher runs while the app runs. It stops before the
     shutdown hook (`shutdown`) writes what is still held."""
-    flusher = asyncio.create_task(flush_usage(runtime(app).usage))
+    feeds = runtime(app)
+    flusher = asyncio.create_task(flush_usage(feeds.usage))
     try:
         yield
     finally:
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
+        if feeds.ledger:  # the ledger's writes still running, before the pool goes
+            await asyncio.gather(*feeds.ledger, return_exceptions=True)
 
 
 def shutdown(app: Any) -> None:

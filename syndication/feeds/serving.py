@@ -11,6 +11,7 @@ guard call, which alone costs a quarter of a 304's budget; every feed route come
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +41,7 @@ from syndication.partners.service import authenticate
 from syndication.ratelimit import AuthThrottle
 from syndication.tokens import bearer_token
 
+logger = logging.getLogger(__name__)
 _WANTED = {b"authorization", b"if-none-match", b"if-modified-since", b"accept-encoding"}
 
 
@@ -116,16 +118,17 @@ def fill(
 
 async def fill_once(
     feeds: FeedRuntime, key: tuple, partner: Partner, fmt: str, params: dict[str, str]
-) -> tuple[Rendered, tuple[Delivery, ...]]:
+) -> tuple[Rendered, asyncio.Task[None] | None]:
     """One render per cache key at a time. Requests that miss while it runs share it: a write
     empties every partner's cache at once, a busy feed's pulls then all miss together, and each
     rendering its own copy stacked up (16 at once held a worker for ~150 ms under wrk). The
-    request that started the render gets the ledger's rows to record; the render runs in a
-    task of its own, so a request that goes away does not cancel it for the others."""
+    render runs in a task of its own, so a request that goes away does not cancel it for the
+    others, and so does the ledger's write of what it hands out (`_record`): the request that
+    started the render gets that task, to wait for after its answer."""
     running = feeds.filling.get(key)
     if running is not None:
         filled, _ = await asyncio.shield(running)
-        return filled, ()
+        return filled, None
     query = parse_query(params)  # a bad query is refused here, before anything is shared
     task = asyncio.get_running_loop().create_task(_fill(feeds, key, partner, fmt, query))
     task.add_done_callback(_retrieved)  # every waiter may have gone before it failed
@@ -140,13 +143,40 @@ def _retrieved(task: asyncio.Task[Any]) -> None:
 
 async def _fill(
     feeds: FeedRuntime, key: tuple, partner: Partner, fmt: str, query: FeedQuery
-) -> tuple[Rendered, tuple[Delivery, ...]]:
+) -> tuple[Rendered, asyncio.Task[None] | None]:
     try:
         filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query, key[-1])
         feeds.feeds.put(key, filled)
-        return filled, delivered
+        return filled, _record(feeds, delivered) if delivered else None
     finally:
         del feeds.filling[key]
+
+
+def _record(feeds: FeedRuntime, delivered: tuple[Delivery, ...]) -> asyncio.Task[None]:
+    """The ledger's rows for a render, written by a task of their own: cache hits hand out the
+    same bytes and record nothing, so rows tied to the answer (a background task, which does
+    not run when the client went away or the answer failed) were lost for good. Shutdown
+    waits for these tasks (`runtime.lifespan`)."""
+    task = asyncio.get_running_loop().create_task(_write_ledger(feeds, delivered))
+    feeds.ledger.add(task)
+    task.add_done_callback(feeds.ledger.discard)
+    return task
+
+
+async def _write_ledger(feeds: FeedRuntime, delivered: tuple[Delivery, ...]) -> None:
+    for attempt in (1, 2):  # once more: a dropped pooled connection, a restarted server
+        try:
+            await to_thread.run_sync(record_deliveries, feeds.engine, delivered)
+            return
+        except Exception:
+            if attempt == 2:
+                logger.exception("the ledger lost %d deliveries", len(delivered))
+            else:
+                logger.warning("writing the ledger failed; trying again", exc_info=True)
+
+
+async def _after(task: asyncio.Task[None]) -> None:
+    await asyncio.shield(task)  # the answer's background: the write goes on if it is cancelled
 
 
 async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str) -> FeedResponse:
@@ -170,7 +200,7 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
     # Keyed on the raw query string: a hit means it parsed before; a miss parses it (400s).
     key = (partner_id, fmt, scope["query_string"], version)
     entry = feeds.feeds.get(key)
-    delivered: tuple[Delivery, ...] = ()
+    ledger: asyncio.Task[None] | None = None
     if entry is None or not entry.fresh(now):
         # A HEAD renders for its headers but caches nothing, so the GET that renders next
         # records its deliveries in the ledger (a HEAD delivers nothing).
@@ -179,12 +209,12 @@ async def respond(feeds: FeedRuntime, request: Request[Any, Any, Any], fmt: str)
             filled = await to_thread.run_sync(fill, feeds, partner, fmt, query, version)
             entry = filled[0]
         else:
-            entry, delivered = await fill_once(feeds, key, partner, fmt, params)
+            entry, ledger = await fill_once(feeds, key, partner, fmt, params)
     # A HEAD hands out no pieces: no pull counted, nothing for the ledger.
     pulled = not head and feeds.usage.pull(partner_id, fmt, now)
     tasks = [BackgroundTask(feeds.usage.flush)] if pulled else []
-    if delivered:
-        tasks.append(BackgroundTask(to_thread.run_sync, record_deliveries, feeds.engine, delivered))
+    if ledger is not None:
+        tasks.append(BackgroundTask(_after, ledger))
     background = BackgroundTasks(tasks) if tasks else None
     gzipped = accepts_gzip(headers.get(b"accept-encoding"))
     caching = cache_headers(entry, now, "key" in params, b"authorization" in headers)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 from isal import igzip
 from litestar import Litestar
+from litestar.background_tasks import BackgroundTasks
 from litestar.testing import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
@@ -323,6 +324,28 @@ def test_a_304_names_the_representation_the_client_holds(client: TestClient, wor
             assert "content-encoding" not in again.headers
             assert again.headers["last-modified"] == held.headers["last-modified"]
             assert again.headers["vary"] == held.headers["vary"]
+
+
+def test_the_ledger_records_a_render_whose_answer_never_finished(
+    client: TestClient, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger's rows of a cold render are written by a task of their own, not by the
+    answer's background (which does not run when the client went away): cache hits hand out
+    the same bytes and record nothing, so rows lost there were lost for good. Shutdown waits
+    for the write."""
+    from syndication.accountability.models import DeliveryRecord
+
+    class Never(BackgroundTasks):  # the answer's background does not run
+        async def __call__(self) -> None:
+            return None
+
+    monkeypatch.setattr(serving, "BackgroundTasks", Never)
+    assert client.get(ATOM, headers=world.auth("gazette")).status_code == 200
+    assert client.get(ATOM, headers=world.auth("gazette")).status_code == 200  # a cache hit
+    client.__exit__(None, None, None)
+    with session_scope(engine) as session:
+        rows = session.scalars(select(DeliveryRecord)).all()
+    assert rows and len({r.article_id for r in rows}) == len(rows)  # once each
 
 
 @pytest.mark.parametrize("path", ["/feeds/rss.xml", ATOM, JSON])
