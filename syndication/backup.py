@@ -35,6 +35,10 @@ def _backup_sqlite(path: str, target: Path) -> str:
     try:
         source.backup(dest)  # pages copied under a read transaction: a consistent snapshot
         check = dest.execute("PRAGMA integrity_check").fetchone()[0]
+    except BaseException:
+        dest.close()
+        target.unlink(missing_ok=True)  # no half-written copy (the next try would refuse it)
+        raise
     finally:
         dest.close()
         source.close()

@@ -3,6 +3,7 @@ on its command line, where every user of the host could read it (ps, /proc/PID/c
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,3 +31,13 @@ def test_pg_dump_gets_the_password_in_its_environment(
     assert seen["env"]["PGPASSWORD"] == "s3cr@t"
     backup.backup("postgresql+psycopg://app@db.internal/synd", tmp_path / "c.dump")
     assert seen["env"] is None  # no password: pg_dump's own (.pgpass, PGPASSWORD) applies
+
+
+def test_a_failed_sqlite_backup_leaves_no_half_written_copy(tmp_path: Path) -> None:
+    """Or the next try would refuse the path ("exists")."""
+    junk = tmp_path / "not-a-database.db"
+    junk.write_bytes(b"this is not an SQLite database" * 100)
+    target = tmp_path / "copy.db"
+    with pytest.raises(sqlite3.DatabaseError):
+        backup.backup(f"sqlite:///{junk}", target)
+    assert not target.exists()
