@@ -31,8 +31,7 @@ HEADER_BYTES = 48
 _IS_INIT = 12  # offset of the header's isInit byte
 
 _lock = threading.Lock()
-# (device, inode) -> the descriptor and its index, forever
-_kept: dict[tuple[int, int], tuple[int, WalIndex | None]] = {}
+_kept: dict[tuple[int, int], WalIndex | None] = {}  # (device, inode) -> its index, forever
 _descriptors: list[int] = []  # opened here, never closed (see the module docstring)
 
 
@@ -54,12 +53,8 @@ class WalIndex:
             return None
         identity = (seen.st_dev, seen.st_ino)
         with _lock:
-            kept = _kept.get(identity)
-            # Unless the file it maps was deleted (SQLite removes `-shm` when the last
-            # connection closes) and a new one took its inode number: its header would
-            # never change again, and the probe would answer one version forever.
-            if kept is not None and os.fstat(kept[0]).st_nlink > 0:
-                return kept[1]
+            if identity in _kept:
+                return _kept[identity]
             try:
                 fd = os.open(path, os.O_RDONLY)
             except OSError:
@@ -67,7 +62,7 @@ class WalIndex:
             _descriptors.append(fd)
             info = os.fstat(fd)
             found = cls(fd) if info.st_size >= 2 * HEADER_BYTES else None
-            _kept[(info.st_dev, info.st_ino)] = (fd, found)
+            _kept[(info.st_dev, info.st_ino)] = found
             return found
 
     def header(self) -> bytes | None:
