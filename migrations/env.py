@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
@@ -26,20 +24,21 @@ def run_migrations_offline() -> None:
 # at most this long for a lock: behind a queued ACCESS EXCLUSIVE request every request's reads
 # of that table queue too, so a migration that cannot get its lock fails (run it again)
 # rather than stall the workers still serving. Each migration commits on its own, so no lock
-# is held beyond the one that needs it.
+# is held beyond the one that needs it. Both are SET LOCAL, in each migration's transaction:
+# behind PgBouncer the connection's options are not passed on, and a session's SET would stay
+# on a server connection that the app's requests use next.
 LOCK_TIMEOUT = "3s"
 
 
-def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    dbapi_connection.commit()
+def _postgres_limits(connection: Connection) -> None:
+    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(Settings(database_url=url, db_statement_timeout_ms=0))  # 0: no limit
+    engine = make_engine(Settings(database_url=url))
     if engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", _postgres_session)
+        event.listen(engine, "begin", _postgres_limits)
     try:
         with engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"

@@ -160,20 +160,27 @@ def undecodable_body_handler(_: Request, exc: UnicodeDecodeError) -> Response:
 
 # The database did not answer in time or could not be reached: a failover, a restart, a
 # partition, a statement, lock or pool timeout, SQLite's busy timeout. Clients retry a 503.
-# SQLite reports schema errors ("no such table") as OperationalError too: those stay 500s.
+# What retrying cannot fix (a missing table, a permission, a bad statement) stays a 500.
 DATABASE_ERRORS = (psycopg.OperationalError, sqlite3.OperationalError,
                    sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError)  # fmt: skip
-SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "disk i/o error",
-                      "unable to open database")  # fmt: skip
+# SQLSTATE classes: connection exception, insufficient resources, operator intervention
+# (a statement timeout, a shutdown), transaction rollback (serialization, deadlock); and
+# lock_not_available (lock_timeout).
+TRANSIENT_SQLSTATES = ("08", "53", "57", "40", "55P03")
+SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk i/o error",
+                      "unable to open database", "database or disk is full")  # fmt: skip
 RETRY_AFTER_SECONDS = 5
 
 
 def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` is the database being out of reach for now, not a fault to fix."""
     if isinstance(exc, sqlalchemy.exc.TimeoutError):  # no pooled connection came free
         return True
     cause = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
-    if isinstance(cause, psycopg.OperationalError):
-        return True
+    if isinstance(cause, psycopg.Error):
+        if cause.sqlstate is None:  # no answer from the server: the connection failed
+            return isinstance(cause, psycopg.OperationalError)
+        return cause.sqlstate.startswith(TRANSIENT_SQLSTATES)
     return isinstance(cause, sqlite3.OperationalError) and str(cause).lower().startswith(
         SQLITE_UNAVAILABLE
     )

@@ -104,6 +104,13 @@ class LruCache(Generic[K, V]):
             if self._weigh:
                 self.weight -= self._weigh(evicted)
 
+    def forget(self, key: K, value: V) -> None:
+        """Drop `key` if it still holds `value` (not a newer value put since)."""
+        if self._entries.get(key) is value:
+            del self._entries[key]
+            if self._weigh:
+                self.weight -= self._weigh(value)
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from syndication.db import libpq_url
+from syndication.errors import unavailable
 from syndication.feeds.cache import LruCache, Rendered, feed_cache
 from syndication.feeds.walindex import WalIndex
 from syndication.partners.models import Partner
@@ -44,6 +45,7 @@ USAGE_FLUSH_ROWS = 500
 # statement_timeout for a slow query, and a deadline of our own for a server or network that
 # stops answering (a failover, a partition), where a socket could wait for minutes.
 PROBE_TIMEOUT_MS = 2000
+SHUTDOWN_WAIT_S = 20  # for renders and ledger writes in flight (lifespan)
 
 
 class Wire(Protocol):
@@ -144,8 +146,9 @@ class SharedRead:
             value = self._wire.answer()
         except Exception:  # a dropped connection, a server restart: the same batch, again
             logger.warning("catalog version read failed; reconnecting", exc_info=True)
+            deadline = self._timer.when() if self._timer is not None else None  # the batch's
             self._drop()
-            self._slow = self._loop.create_task(self._slowly(tries=1))
+            self._slow = self._loop.create_task(self._slowly(tries=1, deadline=deadline))
             return
         if value is not None:
             self._stop_reading()
@@ -169,12 +172,13 @@ class SharedRead:
         self._sent = []
         self._next()  # at once: everyone waiting arrived before this moment
 
-    async def _slowly(self, tries: int) -> None:
+    async def _slowly(self, tries: int, deadline: float | None = None) -> None:
         """Connect if need be and read, for the batch sent: `tries` times, each on a fresh
         connection after a failure (a dropped connection, a restarted server). The last
         failure reaches every request of the batch."""
         error: Exception | None = None
-        deadline = self._loop.time() + self._timeout  # for all the tries together
+        if deadline is None:  # for all the tries together
+            deadline = self._loop.time() + self._timeout
         for _ in range(tries):
             try:
                 async with asyncio.timeout_at(deadline):  # its own cancel becomes TimeoutError
@@ -391,7 +395,7 @@ class _PgVersion:
             if result is None:  # the end of this query's results
                 got, self._got = self._got, None
                 if got is None or got.status != expected:
-                    raise psycopg.OperationalError(_message(pgconn, got))
+                    raise _server_error(pgconn, got)
                 return got
             if self._got is None:
                 self._got = result
@@ -430,6 +434,15 @@ class _PgVersion:
 def _version(result: pq.abc.PGresult) -> int:
     value = result.get_value(0, 0) if result.ntuples else None
     return int(value) if value is not None else 1
+
+
+def _server_error(pgconn: pq.abc.PGconn, result: pq.abc.PGresult | None) -> psycopg.Error:
+    """The server's error as psycopg's class for its SQLSTATE (a missing table is then a
+    ProgrammingError, a 500, not an OperationalError, a 503 to retry); OperationalError when
+    the server sent none (the connection went)."""
+    state = result.error_field(pq.DiagnosticField.SQLSTATE) if result is not None else None
+    kind = psycopg.errors.lookup(state.decode()) if state else psycopg.OperationalError
+    return kind(_message(pgconn, result))
 
 
 def _message(pgconn: pq.abc.PGconn, result: pq.abc.PGresult | None = None) -> str:
@@ -472,23 +485,30 @@ class UsageBuffer:
         return bool(self._counts)
 
     def flush(self) -> None:
-        """Write what is held. A write that fails (a restart, a failover, a timeout) puts its
-        counts back, to go with the next flush, and raises."""
+        """Write what is held, USAGE_FLUSH_ROWS rows per statement. A batch the database could
+        not take for now (a restart, a failover, a timeout: `errors.unavailable`) goes back,
+        with what was not tried yet, for the next flush, and the error is raised; a batch it
+        refused (a partner deleted while its pulls were held) is dropped and logged, or it
+        would fail every flush after it."""
         with self._lock:
             counts, self._counts = self._counts, {}
             self._asked = False
-        if not counts:
-            return
-        try:
-            record(self.engine, [
-                Usage(kind="feed_pull", partner_id=partner_id, at=at, format=fmt, times=times)
-                for (partner_id, fmt, at), times in counts.items()
-            ])  # fmt: skip
-        except BaseException:
-            with self._lock:  # one transaction: none of it was written
-                for key, times in counts.items():
-                    self._counts[key] = self._counts.get(key, 0) + times
-            raise
+        rows = list(counts.items())
+        for start in range(0, len(rows), USAGE_FLUSH_ROWS):
+            batch = rows[start : start + USAGE_FLUSH_ROWS]
+            try:
+                record(self.engine, [
+                    Usage(kind="feed_pull", partner_id=partner_id, at=at, format=fmt, times=times)
+                    for (partner_id, fmt, at), times in batch
+                ])  # fmt: skip
+            except Exception as error:
+                if not unavailable(error):
+                    logger.exception("the database refused %d feed-pull rows; dropped", len(batch))
+                    continue
+                with self._lock:  # one transaction per batch: none of these was written
+                    for key, times in rows[start:]:
+                        self._counts[key] = self._counts.get(key, 0) + times
+                raise
 
 
 async def flush_usage(usage: UsageBuffer) -> None:
@@ -542,8 +562,15 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
-        if feeds.ledger:  # the ledger's writes still running, before the pool goes
-            await asyncio.gather(*feeds.ledger, return_exceptions=True)
+        # Renders in flight and the ledger's writes, before the pool goes: a render that
+        # ends adds its write. Bounded below granian's 30 s kill (server.py), so the held
+        # usage counts are still written (`shutdown`).
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_WAIT_S):
+                while feeds.filling or feeds.ledger:
+                    await asyncio.gather(
+                        *feeds.filling.values(), *feeds.ledger, return_exceptions=True
+                    )
 
 
 def shutdown(app: Any) -> None:

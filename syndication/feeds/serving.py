@@ -147,32 +147,39 @@ async def _fill(
     try:
         filled, delivered = await to_thread.run_sync(fill, feeds, partner, fmt, query, key[-1])
         feeds.feeds.put(key, filled)
-        return filled, _record(feeds, delivered) if delivered else None
+        return filled, _record(feeds, delivered, key, filled) if delivered else None
     finally:
         del feeds.filling[key]
 
 
-def _record(feeds: FeedRuntime, delivered: tuple[Delivery, ...]) -> asyncio.Task[None]:
+def _record(
+    feeds: FeedRuntime, delivered: tuple[Delivery, ...], key: tuple, filled: Rendered
+) -> asyncio.Task[None]:
     """The ledger's rows for a render, written by a task of their own: cache hits hand out the
     same bytes and record nothing, so rows tied to the answer (a background task, which does
     not run when the client went away or the answer failed) were lost for good. Shutdown
     waits for these tasks (`runtime.lifespan`)."""
-    task = asyncio.get_running_loop().create_task(_write_ledger(feeds, delivered))
+    task = asyncio.get_running_loop().create_task(_write_ledger(feeds, delivered, key, filled))
     feeds.ledger.add(task)
     task.add_done_callback(feeds.ledger.discard)
     return task
 
 
-async def _write_ledger(feeds: FeedRuntime, delivered: tuple[Delivery, ...]) -> None:
+async def _write_ledger(
+    feeds: FeedRuntime, delivered: tuple[Delivery, ...], key: tuple, filled: Rendered
+) -> None:
     for attempt in (1, 2):  # once more: a dropped pooled connection, a restarted server
         try:
             await to_thread.run_sync(record_deliveries, feeds.engine, delivered)
             return
         except Exception:
-            if attempt == 2:
-                logger.exception("the ledger lost %d deliveries", len(delivered))
-            else:
+            if attempt == 1:
                 logger.warning("writing the ledger failed; trying again", exc_info=True)
+                continue
+            # The cached copy goes too: its hits would hand out pieces the ledger never
+            # heard of; the next pull renders again and records.
+            feeds.feeds.forget(key, filled)
+            logger.exception("the ledger could not record %d deliveries", len(delivered))
 
 
 async def _after(task: asyncio.Task[None]) -> None:

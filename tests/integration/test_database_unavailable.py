@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 
 import psycopg
+import psycopg.errors
 import pytest
 import sqlalchemy.exc
 from litestar.testing import TestClient
 
+from syndication.errors import unavailable
 from syndication.feeds.runtime import CatalogProbe
 from syndication.licensing import service as license_service
 from tests.integration.feeds_setup import World, build_world
@@ -70,3 +72,24 @@ def test_a_staff_read_whose_database_is_gone_is_a_503(
 
     monkeypatch.setattr(license_service, "list_licenses", gone)
     _assert_unavailable(client.get("/api/v1/licenses", headers=staff_headers))
+
+
+@pytest.mark.parametrize(
+    ("error", "retry"),
+    [
+        (psycopg.OperationalError("server closed the connection unexpectedly"), True),
+        (psycopg.errors.lookup("57014")("canceling statement due to statement timeout"), True),
+        (psycopg.errors.lookup("55P03")("lock timeout"), True),
+        (psycopg.errors.lookup("53300")("too many connections"), True),
+        (psycopg.errors.lookup("40001")("could not serialize access"), True),
+        (psycopg.errors.lookup("42P01")('relation "catalog_state" does not exist'), False),
+        (psycopg.errors.lookup("58030")("could not read block"), False),
+        (sqlalchemy.exc.OperationalError("x", {}, sqlite3.OperationalError("database is locked")),
+         True),
+        (sqlalchemy.exc.OperationalError("x", {}, sqlite3.OperationalError("no such table: t")),
+         False),
+        (sqlalchemy.exc.TimeoutError("QueuePool limit reached"), True),
+    ],
+)  # fmt: skip
+def test_only_what_retrying_can_fix_is_unavailable(error: Exception, retry: bool) -> None:
+    assert unavailable(error) is retry

@@ -274,14 +274,14 @@ def test_an_unanswered_read_fails_its_requests_at_the_deadline_and_the_next_reco
 
     async def scenario() -> None:
         server = Server()
-        shared = SharedRead(server.connect, timeout=0.05)
+        shared = SharedRead(server.connect, timeout=0.3)  # answers come in ~10 ms here
         assert await answered(server, shared, 1) == 1
         stuck = [asyncio.create_task(shared.read()) for _ in range(2)]
         await steps()
         assert len(server.sent) == 2  # sent, never answered
         results = await asyncio.wait_for(asyncio.gather(*stuck, return_exceptions=True), 1)
         assert all(isinstance(r, psycopg.OperationalError) for r in results), results
-        assert "took over 0.05 s" in str(results[0])
+        assert "took over 0.3 s" in str(results[0])
         assert server.connections[0].closed
         assert await answered(server, shared, 2) == 2
         assert len(server.connections) == 2
@@ -293,7 +293,7 @@ def test_a_connection_that_never_completes_fails_its_requests_at_the_deadline() 
     async def scenario() -> None:
         server = Server()
         server.hang = True
-        shared = SharedRead(server.connect, timeout=0.05)
+        shared = SharedRead(server.connect, timeout=0.3)
         request = asyncio.create_task(shared.read())
         with pytest.raises(psycopg.OperationalError, match="took over"):
             await asyncio.wait_for(request, 1)
@@ -306,10 +306,10 @@ def test_a_connection_that_never_completes_fails_its_requests_at_the_deadline() 
 def test_an_answered_read_leaves_no_deadline_behind() -> None:
     async def scenario() -> None:
         server = Server()
-        shared = SharedRead(server.connect, timeout=0.05)
+        shared = SharedRead(server.connect, timeout=0.3)
         for value in (1, 2, 3):
             assert await answered(server, shared, value) == value
-        await asyncio.sleep(0.1)  # past every deadline: nothing fires, nothing is dropped
+        await asyncio.sleep(0.5)  # past every deadline: nothing fires, nothing is dropped
         assert not server.connections[0].closed and len(server.connections) == 1
         assert await answered(server, shared, 4) == 4
 
@@ -332,5 +332,26 @@ def test_a_silent_server_fails_the_read_at_the_deadline_over_libpq() -> None:
                 await asyncio.wait_for(shared.read(), 5)
             assert asyncio.get_running_loop().time() - started < 2
             shared.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_retry_after_a_failed_answer_keeps_the_reads_deadline() -> None:
+    """The batch's deadline runs from when its read was sent: the retry on a fresh connection
+    does not start a new one (one batch could otherwise wait twice as long)."""
+
+    async def scenario() -> None:
+        server = Server()
+        shared = SharedRead(server.connect, timeout=0.4)
+        assert await answered(server, shared, 1) == 1
+        loop = asyncio.get_running_loop()
+        request = asyncio.create_task(shared.read())
+        await steps()
+        sent = loop.time()
+        await asyncio.sleep(0.25)
+        server.sent[-1].post(psycopg.OperationalError("server closed the connection"))
+        with pytest.raises(psycopg.OperationalError, match="took over"):
+            await asyncio.wait_for(request, 2)  # the retry is never answered
+        assert loop.time() - sent < 0.6  # 0.4 from the send, not 0.25 + 0.4
 
     asyncio.run(scenario())

@@ -7,7 +7,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
+import sqlalchemy.exc
 
 from syndication.feeds import runtime
 from syndication.feeds.runtime import UsageBuffer
@@ -59,7 +61,8 @@ def test_a_pull_asks_for_a_flush_once_the_row_bound_is_held(monkeypatch: Any) ->
     asked = [p for p in range(runtime.USAGE_FLUSH_ROWS + 10) if buffer.pull(p, "atom", AT)]
     assert asked == [runtime.USAGE_FLUSH_ROWS - 1]  # once, until that flush has run
     buffer.flush()
-    assert not buffer.held() and len(written[0]) == runtime.USAGE_FLUSH_ROWS + 10
+    assert not buffer.held()  # in statements of at most USAGE_FLUSH_ROWS rows
+    assert [len(batch) for batch in written] == [runtime.USAGE_FLUSH_ROWS, 10]
     assert not buffer.pull(1, "atom", AT)  # a lone pull is left to the flusher
 
 
@@ -96,7 +99,7 @@ def test_a_failed_write_does_not_stop_the_flusher(monkeypatch: Any) -> None:
     def failing_once(_engine: Any, events: list[Usage]) -> None:
         batches.append(len(events))
         if len(batches) == 1:
-            raise RuntimeError("database gone")
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(runtime, "record", failing_once)
     monkeypatch.setattr(runtime, "USAGE_FLUSH_SECONDS", 0.01)
@@ -124,14 +127,14 @@ def test_a_failed_write_keeps_its_counts_for_the_next_flush(monkeypatch: Any) ->
 
     def record(_engine: object, events: Any) -> None:
         if failing[0]:
-            raise OSError("server closed the connection")
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
         written.append(list(events))
 
     monkeypatch.setattr(runtime, "record", record)
     buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
     buffer.pull(1, "atom", AT)
     buffer.pull(1, "atom", AT)
-    with pytest.raises(OSError, match="server closed"):
+    with pytest.raises(psycopg.OperationalError, match="server closed"):
         buffer.flush()
     assert buffer.held()
     buffer.pull(1, "atom", AT)  # meanwhile, the same second
@@ -144,3 +147,27 @@ def test_a_failed_write_keeps_its_counts_for_the_next_flush(monkeypatch: Any) ->
         (2, "rss", second): 1,
     }
     assert not buffer.held()
+
+
+def test_rows_the_database_refuses_are_dropped_and_the_rest_written(monkeypatch: Any) -> None:
+    """A batch refused for good (here a partner deleted while its pulls were held) must not
+    come back at every flush after it, holding every later pull with it."""
+    written: list[list[Usage]] = []
+
+    def record(_engine: object, events: Any) -> None:
+        events = list(events)
+        if any(u.partner_id == 666 for u in events):
+            raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("foreign key"))
+        written.append(events)
+
+    monkeypatch.setattr(runtime, "record", record)
+    buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
+    for partner in range(runtime.USAGE_FLUSH_ROWS):  # the first batch: partner 666 among them
+        buffer.pull(666 if partner == 0 else partner, "atom", AT)
+    buffer.pull(9_999, "atom", AT)  # the second batch
+    buffer.flush()  # no error: the refused batch is logged and dropped
+    assert not buffer.held()
+    assert [[u.partner_id for u in batch] for batch in written] == [[9_999]]
+    buffer.pull(7, "atom", AT)
+    buffer.flush()
+    assert written[-1][0].partner_id == 7
