@@ -36,7 +36,9 @@ def _postgres_limits(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(Settings(database_url=url))
+    # No statement timeout from the connection either (SET LOCAL is ignored in an Alembic
+    # autocommit block, where a CREATE INDEX CONCURRENTLY would run).
+    engine = make_engine(Settings(database_url=url, db_statement_timeout_ms=0))
     if engine.dialect.name == "postgresql":
         event.listen(engine, "begin", _postgres_limits)
     try:

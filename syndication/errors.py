@@ -172,6 +172,15 @@ SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk i/
 RETRY_AFTER_SECONDS = 5
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether the database refused the data itself (a constraint, a value): retrying the same
+    rows fails the same way."""
+    if isinstance(exc, sqlalchemy.exc.IntegrityError | sqlalchemy.exc.DataError):
+        return True
+    cause = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    return isinstance(cause, psycopg.IntegrityError | psycopg.DataError | sqlite3.IntegrityError)
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` is the database being out of reach for now, not a fault to fix."""
     if isinstance(exc, sqlalchemy.exc.TimeoutError):  # no pooled connection came free

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from syndication.db import libpq_url
-from syndication.errors import unavailable
+from syndication.errors import refused
 from syndication.feeds.cache import LruCache, Rendered, feed_cache
 from syndication.feeds.walindex import WalIndex
 from syndication.partners.models import Partner
@@ -45,7 +45,9 @@ USAGE_FLUSH_ROWS = 500
 # statement_timeout for a slow query, and a deadline of our own for a server or network that
 # stops answering (a failover, a partition), where a socket could wait for minutes.
 PROBE_TIMEOUT_MS = 2000
-SHUTDOWN_WAIT_S = 20  # for renders and ledger writes in flight (lifespan)
+# For renders and ledger writes in flight (lifespan); then the held usage counts are written,
+# within the statement timeout, before granian's kill at 30 s (server.py).
+SHUTDOWN_WAIT_S = 10
 
 
 class Wire(Protocol):
@@ -440,9 +442,9 @@ def _server_error(pgconn: pq.abc.PGconn, result: pq.abc.PGresult | None) -> psyc
     """The server's error as psycopg's class for its SQLSTATE (a missing table is then a
     ProgrammingError, a 500, not an OperationalError, a 503 to retry); OperationalError when
     the server sent none (the connection went)."""
-    state = result.error_field(pq.DiagnosticField.SQLSTATE) if result is not None else None
-    kind = psycopg.errors.lookup(state.decode()) if state else psycopg.OperationalError
-    return kind(_message(pgconn, result))
+    if result is not None and result.status == pq.ExecStatus.FATAL_ERROR:
+        return psycopg.errors.error_from_result(result)  # an unknown code: its class's base
+    return psycopg.OperationalError(_message(pgconn, result))
 
 
 def _message(pgconn: pq.abc.PGconn, result: pq.abc.PGresult | None = None) -> str:
@@ -485,30 +487,37 @@ class UsageBuffer:
         return bool(self._counts)
 
     def flush(self) -> None:
-        """Write what is held, USAGE_FLUSH_ROWS rows per statement. A batch the database could
-        not take for now (a restart, a failover, a timeout: `errors.unavailable`) goes back,
-        with what was not tried yet, for the next flush, and the error is raised; a batch it
-        refused (a partner deleted while its pulls were held) is dropped and logged, or it
-        would fail every flush after it."""
+        """Write what is held, USAGE_FLUSH_ROWS rows per statement. A batch the database
+        refused for a row in it (a partner deleted while its pulls were held) is written again
+        row by row, and only the refused rows are dropped (logged), or they would fail every
+        flush after them; on any other failure what was not written goes back for the next
+        flush and the error is raised."""
         with self._lock:
             counts, self._counts = self._counts, {}
             self._asked = False
         rows = list(counts.items())
-        for start in range(0, len(rows), USAGE_FLUSH_ROWS):
-            batch = rows[start : start + USAGE_FLUSH_ROWS]
+        start, one_by_one_until = 0, 0
+        while start < len(rows):
+            size = 1 if start < one_by_one_until else USAGE_FLUSH_ROWS
+            batch = rows[start : start + size]
             try:
                 record(self.engine, [
                     Usage(kind="feed_pull", partner_id=partner_id, at=at, format=fmt, times=times)
                     for (partner_id, fmt, at), times in batch
                 ])  # fmt: skip
-            except Exception as error:
-                if not unavailable(error):
-                    logger.exception("the database refused %d feed-pull rows; dropped", len(batch))
+            except BaseException as error:
+                if isinstance(error, Exception) and refused(error):
+                    if len(batch) > 1:  # which row? each on its own
+                        one_by_one_until = start + len(batch)
+                        continue
+                    logger.exception("the database refused a feed-pull row; dropped: %s", batch)
+                    start += 1
                     continue
-                with self._lock:  # one transaction per batch: none of these was written
+                with self._lock:  # one transaction per statement: none of these was written
                     for key, times in rows[start:]:
                         self._counts[key] = self._counts.get(key, 0) + times
                 raise
+            start += len(batch)
 
 
 async def flush_usage(usage: UsageBuffer) -> None:
@@ -563,8 +572,8 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
         # Renders in flight and the ledger's writes, before the pool goes: a render that
-        # ends adds its write. Bounded below granian's 30 s kill (server.py), so the held
-        # usage counts are still written (`shutdown`).
+        # ends adds its write. Bounded (SHUTDOWN_WAIT_S), so the held usage counts are still
+        # written (`shutdown`) before granian's kill.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SHUTDOWN_WAIT_S):
                 while feeds.filling or feeds.ledger:

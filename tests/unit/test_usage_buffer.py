@@ -149,25 +149,36 @@ def test_a_failed_write_keeps_its_counts_for_the_next_flush(monkeypatch: Any) ->
     assert not buffer.held()
 
 
-def test_rows_the_database_refuses_are_dropped_and_the_rest_written(monkeypatch: Any) -> None:
-    """A batch refused for good (here a partner deleted while its pulls were held) must not
-    come back at every flush after it, holding every later pull with it."""
-    written: list[list[Usage]] = []
+def test_only_the_rows_the_database_refuses_are_dropped(monkeypatch: Any) -> None:
+    """A batch refused for one row (here a partner deleted while its pulls were held) is
+    written again row by row: the refused row is dropped, or it would come back at every
+    flush after it, and the others are kept."""
+    written: list[int] = []
 
     def record(_engine: object, events: Any) -> None:
         events = list(events)
         if any(u.partner_id == 666 for u in events):
             raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("foreign key"))
-        written.append(events)
+        written.extend(u.partner_id for u in events)
 
     monkeypatch.setattr(runtime, "record", record)
     buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
-    for partner in range(runtime.USAGE_FLUSH_ROWS):  # the first batch: partner 666 among them
-        buffer.pull(666 if partner == 0 else partner, "atom", AT)
+    partners = [666, *range(1, runtime.USAGE_FLUSH_ROWS)]  # the first batch holds 666
+    for partner in partners:
+        buffer.pull(partner, "atom", AT)
     buffer.pull(9_999, "atom", AT)  # the second batch
-    buffer.flush()  # no error: the refused batch is logged and dropped
+    buffer.flush()  # no error: the refused row is logged and dropped
     assert not buffer.held()
-    assert [[u.partner_id for u in batch] for batch in written] == [[9_999]]
-    buffer.pull(7, "atom", AT)
-    buffer.flush()
-    assert written[-1][0].partner_id == 7
+    assert sorted(written) == sorted([*partners[1:], 9_999])
+
+
+def test_an_interrupted_write_keeps_its_counts(monkeypatch: Any) -> None:
+    def record(_engine: object, _events: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runtime, "record", record)
+    buffer = UsageBuffer(engine=None)  # type: ignore[arg-type]
+    buffer.pull(1, "atom", AT)
+    with pytest.raises(KeyboardInterrupt):
+        buffer.flush()
+    assert buffer.held()
