@@ -33,15 +33,15 @@ def _backup_sqlite(path: str, target: Path) -> str:
     source = sqlite3.connect(path, timeout=15)
     dest = sqlite3.connect(target)
     try:
-        source.backup(dest)  # pages copied under a read transaction: a consistent snapshot
-        check = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        try:
+            source.backup(dest)  # pages copied under a read transaction: a consistent snapshot
+            check = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dest.close()
+            source.close()
     except BaseException:
-        dest.close()
         target.unlink(missing_ok=True)  # no half-written copy (the next try would refuse it)
         raise
-    finally:
-        dest.close()
-        source.close()
     if check != "ok":
         target.unlink(missing_ok=True)
         raise Invalid(f"the copy failed its integrity check: {check}", field="path")

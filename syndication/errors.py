@@ -172,12 +172,17 @@ SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk i/
 RETRY_AFTER_SECONDS = 5
 
 
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """The DB-API error under SQLAlchemy's wrapping of it, or `exc` itself."""
+    return exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+
+
 def refused(exc: BaseException) -> bool:
     """Whether the database refused the data itself (a constraint, a value): retrying the same
     rows fails the same way."""
     if isinstance(exc, sqlalchemy.exc.IntegrityError | sqlalchemy.exc.DataError):
         return True
-    cause = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    cause = _driver_error(exc)
     return isinstance(cause, psycopg.IntegrityError | psycopg.DataError | sqlite3.IntegrityError)
 
 
@@ -185,7 +190,7 @@ def unavailable(exc: BaseException) -> bool:
     """Whether `exc` is the database being out of reach for now, not a fault to fix."""
     if isinstance(exc, sqlalchemy.exc.TimeoutError):  # no pooled connection came free
         return True
-    cause = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    cause = _driver_error(exc)
     if isinstance(cause, psycopg.Error):
         if cause.sqlstate is None:  # no answer from the server: the connection failed
             return isinstance(cause, psycopg.OperationalError)

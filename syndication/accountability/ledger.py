@@ -194,6 +194,13 @@ def related_pages(
     return pages
 
 
+def piece_related_pages(session: Session, partner_id: int, article: Article) -> dict[str, str]:
+    """`related_pages` for one piece's related links as of the catalog's version: what a
+    bundle and the staff preview of it show, as the partner's feed would."""
+    urls = [link["url"] for link in article.related]
+    return related_pages(session, partner_id, urls, upto="catalog")
+
+
 def article_holdings(
     session: Session, slug: str, limit: int = 500, offset: int = 0
 ) -> list[Holding]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from syndication.accountability.ledger import Delivery, related_pages
+from syndication.accountability.ledger import Delivery, piece_related_pages
 from syndication.articles.models import Article
 from syndication.bundles.render import RENDERERS
 from syndication.bundles.view import FORMAT_VERSION, build_bundle
@@ -100,8 +100,7 @@ def bundle(
     article, license, decision = load_for_partner(session, partner, slug, now)
     media_type, render = RENDERERS[fmt]
     assert partner.id is not None and article.id is not None
-    # As of the catalog's version, as feeds have them (`CatalogState.usage_upto`).
-    pages = related_pages(session, partner.id, [r["url"] for r in article.related], upto="catalog")
+    pages = piece_related_pages(session, partner.id, article)
     etag = etag_of(fmt, article, partner, license, decision, pages)
     filename = f"{article.slug}-r{article.revision}.{fmt}"
     modified = last_modified_of(article, partner, license, now)

@@ -92,8 +92,8 @@ class LruCache(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         old = self._entries.pop(key, None)
-        if old is not None and self._weigh:
-            self.weight -= self._weigh(old)
+        if old is not None:
+            self._gone(old)
         self._entries[key] = value
         if self._weigh:
             self.weight += self._weigh(value)
@@ -101,15 +101,17 @@ class LruCache(Generic[K, V]):
             self._max_weight is not None and self.weight > self._max_weight and len(self) > 1
         ):
             _, evicted = self._entries.popitem(last=False)
-            if self._weigh:
-                self.weight -= self._weigh(evicted)
+            self._gone(evicted)
 
     def forget(self, key: K, value: V) -> None:
         """Drop `key` if it still holds `value` (not a newer value put since)."""
         if self._entries.get(key) is value:
             del self._entries[key]
-            if self._weigh:
-                self.weight -= self._weigh(value)
+            self._gone(value)
+
+    def _gone(self, value: V) -> None:
+        if self._weigh:
+            self.weight -= self._weigh(value)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from syndication.accountability.ledger import related_pages
+from syndication.accountability.ledger import piece_related_pages
 from syndication.articles.models import Article
 from syndication.licensing.entitlement import Decision, decide
 from syndication.licensing.models import License
@@ -62,7 +62,7 @@ def preview(
     assert partner.id is not None
     license = session.scalars(select(License).where(License.code == article.license)).one()
     decision = decide(partner, granted_codes(session, partner.id), article, license, now)
-    pages = related_pages(session, partner.id, [r["url"] for r in article.related], upto="catalog")
+    pages = piece_related_pages(session, partner.id, article)
     view = view_for(settings, partner, article, license, decision, pages)
     # Showing the pixel in the staff browser would count a hit the partner never made.
     unseen = render_fragment(replace(view, pixel_url=None))

@@ -47,17 +47,20 @@ def test_a_pull_whose_version_read_fails_is_a_503(
     _assert_unavailable(client.get("/feeds/atom.xml", headers=world.auth("gazette")))
 
 
+def _licenses_fail(monkeypatch: pytest.MonkeyPatch, driver_error: Exception) -> None:
+    """The licenses read raises `driver_error` as SQLAlchemy wraps it."""
+
+    def failing(*_args: object, **_kwargs: object) -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, driver_error)
+
+    monkeypatch.setattr(license_service, "list_licenses", failing)
+
+
 def test_a_schema_error_stays_a_500(
     client: TestClient, staff_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite names a missing table an OperationalError too: a bug, not an outage."""
-
-    def missing(*_args: object, **_kwargs: object) -> None:
-        raise sqlalchemy.exc.OperationalError(
-            "SELECT", {}, sqlite3.OperationalError("no such table: license")
-        )
-
-    monkeypatch.setattr(license_service, "list_licenses", missing)
+    _licenses_fail(monkeypatch, sqlite3.OperationalError("no such table: license"))
     answer = client.get("/api/v1/licenses", headers=staff_headers)
     assert answer.status_code == 500 and "retry-after" not in answer.headers
 
@@ -65,12 +68,7 @@ def test_a_schema_error_stays_a_500(
 def test_a_staff_read_whose_database_is_gone_is_a_503(
     client: TestClient, staff_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def gone(*_args: object, **_kwargs: object) -> None:
-        raise sqlalchemy.exc.OperationalError(
-            "SELECT", {}, psycopg.OperationalError("connection refused")
-        )
-
-    monkeypatch.setattr(license_service, "list_licenses", gone)
+    _licenses_fail(monkeypatch, psycopg.OperationalError("connection refused"))
     _assert_unavailable(client.get("/api/v1/licenses", headers=staff_headers))
 
 
