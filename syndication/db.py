@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import DateTime, TypeDecorator, any_, bindparam, event
+from sqlalchemy import BigInteger, DateTime, Integer, TypeDecorator, any_, bindparam, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.orm import Mapped, Session
@@ -31,6 +31,12 @@ SQLITE_MMAP_BYTES = 1 << 30
 # them all wait on each other until pool_timeout (measured: bundle downloads stalled at 0/s).
 THREADS_PER_WORKER = 40
 WRITE_OPTION = "syndication_write"
+
+
+# The id of a table that grows with traffic (deliveries, usage events): 64-bit on PostgreSQL.
+# On SQLite an INTEGER PRIMARY KEY is the 64-bit rowid already, and a BIGINT one would not be
+# the rowid (no automatic ids), hence the variant.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

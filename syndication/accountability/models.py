@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from syndication.db import UTCDateTime, utcnow
+from syndication.db import EventId, UTCDateTime, utcnow
 from syndication.fields import HttpUrl
 
 
@@ -30,7 +30,7 @@ class DeliveryRecord(SQLModel, table=True):
         Index("ix_delivery_article", "article_id", "revision"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=EventId)
     partner_id: int = _fk("partner.id")  # type: ignore[assignment]
     article_id: int = _fk("article.id")  # type: ignore[assignment]
     revision: int

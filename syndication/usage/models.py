@@ -8,7 +8,7 @@ from typing import Literal
 from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
-from syndication.db import UTCDateTime, utcnow
+from syndication.db import EventId, UTCDateTime, utcnow
 
 UsageKind = Literal["feed_pull", "bundle_download", "pixel_hit"]
 
@@ -23,7 +23,7 @@ class UsageEvent(SQLModel, table=True):
         Index("ix_usage_partner_kind_at", "partner_id", "kind", "at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=EventId)
     kind: str = Field(sa_type=String(16))
     partner_id: int = Field(
         sa_type=Integer, sa_column_args=[ForeignKey("partner.id", ondelete="CASCADE")]

@@ -7,6 +7,7 @@ import hashlib
 from datetime import timedelta
 
 from litestar.testing import TestClient
+from sqlalchemy import text
 
 from syndication.accountability.ledger import record_deliveries, related_pages, sha256_of
 from syndication.app import create_app
@@ -175,6 +176,63 @@ def test_a_pixel_hit_moves_related_links_at_the_next_catalog_write(world: World)
             assert theirs in moved and ours not in moved
             assert moved_headers["etag"] != bundle_headers["etag"]
     assert theirs in previewed()
+
+
+def _next_ids_from(world: World, first: int) -> None:
+    """The next delivery and usage event get `first` as their id, as after years of traffic."""
+    with world.engine.begin() as conn:
+        if world.engine.dialect.name == "postgresql":
+            for table in ("delivery", "usage_event"):
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :v)"),
+                    {"v": first - 1},
+                )
+            return
+        # SQLite: the next rowid is one more than the largest; rows that make it so.
+        partner = conn.execute(text("SELECT min(id) FROM partner")).scalar_one()
+        article = conn.execute(text("SELECT min(id) FROM article")).scalar_one()
+        conn.execute(text(
+            "INSERT INTO usage_event (id, kind, partner_id, at, times)"
+            " VALUES (:id, 'feed_pull', :p, '2026-01-01 00:00:00', 1)"
+        ), {"id": first - 1, "p": partner})  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO delivery (id, partner_id, article_id, revision, html_sha256,"
+            " license_code, credit_line, delivered_at)"
+            " VALUES (:id, :p, :a, 0, '', '', '', '2026-01-01 00:00:00')"
+        ), {"id": first - 1, "p": partner, "a": article})  # fmt: skip
+
+
+def test_event_ids_run_past_32_bits(world: World) -> None:
+    """Deliveries and usage events grow with traffic, and on PostgreSQL the ledger's INSERT
+    ... ON CONFLICT DO NOTHING draws an id for each of a render's ~50 rows, recorded before or
+    not. Past 2^31 - 1 the ledger, the usage counts and the related links that follow pixel
+    hits all keep working (a 32-bit sequence stopped every write there)."""
+    earlier = world.piece("earlier")
+    world.piece("follow-up", related=[{"title": "Earlier", "url": earlier["canonical_url"]}])
+    world.partner()
+    headers = world.partner_headers("gazette")
+    past = 2**31
+    _next_ids_from(world, past)
+    world.deliver("gazette", "earlier")
+    with open_session(world.engine, write=False) as session:
+        gazette = get_partner(session, "gazette")
+    assert gazette.id is not None
+    page = "https://gazette.example.com/news/earlier-copy"
+    record(
+        world.engine,
+        [Usage("pixel_hit", gazette.id, world.clock(), world.piece_id("earlier"), page=page)],
+    )
+    world.piece("another")  # a catalog write: related links now follow the hit, id > 2^31
+    feed = world.client.get("/feeds/feed.json", headers=headers)
+    assert feed.status_code == 200, feed.text
+    [item] = [i for i in feed.json()["items"] if 'data-slug="follow-up"' in i["content_html"]]
+    assert f'<a href="{page}">Earlier</a>' in item["content_html"]
+    with world.engine.connect() as conn:
+        for table in ("delivery", "usage_event"):
+            ids = conn.execute(text(f"SELECT id FROM {table} WHERE id >= :v"), {"v": past})
+            assert ids.scalars().all(), table
+        upto = conn.execute(text("SELECT usage_upto FROM catalog_state")).scalar_one()
+    assert upto >= past
 
 
 def test_the_ledger_hashes_exactly_what_was_delivered(world: World) -> None:
