@@ -3,6 +3,8 @@ against what the partner was given, store the result (the rows per page are its 
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +37,7 @@ from syndication.settings import Settings
 from syndication.usage.models import UsageEvent
 
 JOB = "compliance"
+log = logging.getLogger(__name__)
 Fetcher = Callable[[str, bool], Fetched]
 
 
@@ -138,14 +141,30 @@ def check(
     engine: Engine, settings: Settings, now: datetime,
     piece: str | None = None, partner: str | None = None, fetcher: Fetcher | None = None,
 ) -> list[tuple[Target, ComplianceCheck]]:  # fmt: skip
-    """Reads, then fetches with no transaction open, then writes all results at once."""
+    """Reads, then fetches with no transaction open, writing each result as soon as it is
+    known: a worker stopped (or killed) in the middle of a run keeps the pages it checked."""
+    return _checked(engine, settings, now, piece, partner, fetcher, None)[0]
+
+
+def _checked(
+    engine: Engine, settings: Settings, now: datetime, piece: str | None, partner: str | None,
+    fetcher: Fetcher | None, stop: threading.Event | None,
+) -> tuple[list[tuple[Target, ComplianceCheck]], bool]:  # fmt: skip
+    """`check`'s results, and whether it checked every page: once `stop` is set (the worker
+    shuts down) it fetches no further page."""
     fetch = fetcher or (lambda url, allow: fetch_page(url, allow))
     with open_session(engine, write=False) as session:
         found = targets(session, settings, now, piece, partner)
-    results = [(t, _row(t, fetch(t.page, settings.compliance_allow_private), now)) for t in found]
-    with session_scope(engine) as session:
-        session.add_all(row for _, row in results)
-    return results
+    results: list[tuple[Target, ComplianceCheck]] = []
+    for target in found:
+        if stop is not None and stop.is_set():
+            log.info("compliance run stopped after %d of %d pages", len(results), len(found))
+            return results, False
+        row = _row(target, fetch(target.page, settings.compliance_allow_private), now)
+        with session_scope(engine) as session:
+            session.add(row)
+        results.append((target, row))
+    return results, True
 
 
 def failures_of(row: ComplianceCheck) -> list[str]:
@@ -172,11 +191,22 @@ def _claim_run(engine: Engine, settings: Settings, now: datetime) -> bool:
         return bool(won.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def run_if_due(engine: Engine, settings: Settings, now: datetime) -> int:
-    """The scheduled check: one worker wins each interval."""
+def run_if_due(
+    engine: Engine, settings: Settings, now: datetime,
+    stop: threading.Event | None = None, fetcher: Fetcher | None = None,
+) -> int:  # fmt: skip
+    """The scheduled check: one worker wins each interval. A run cut short by `stop` gives
+    its interval back, so the next poll of any worker (this one restarted, or another) runs
+    the whole check again instead of leaving the rest of the pages for an interval."""
     if settings.compliance_interval_s <= 0 or not _claim_run(engine, settings, now):
         return 0
-    return len(check(engine, settings, now))
+    done, whole = _checked(engine, settings, now, None, None, fetcher, stop)
+    if not whole:
+        with session_scope(engine) as session:
+            session.execute(
+                update(ScheduledJob).where(col(ScheduledJob.name) == JOB).values(next_run_at=now)
+            )
+    return len(done)
 
 
 def _public(row: ComplianceCheck) -> CheckPublic:

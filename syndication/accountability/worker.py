@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -135,24 +137,42 @@ def _finish(
 
 
 def run_due_notices(
-    engine: Engine, settings: Settings, now: datetime, http: httpx.Client | None = None
-) -> int:
-    """Send every notice due at `now` once; answers how many attempts were made."""
+    engine: Engine, settings: Settings, now: datetime, http: httpx.Client | None = None,
+    stop: threading.Event | None = None,
+) -> int:  # fmt: skip
+    """Send every notice due at `now` once; answers how many attempts were made. Once `stop`
+    is set (the worker shuts down) no further notice is sent, and the rest of the batch is
+    released at once for any worker's next poll, rather than when its lease runs out."""
     claimed = claim_due(engine, now)
     if not claimed:
         return 0
     own = http is None
     client = http or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    sent = 0
     try:
         for notice, endpoint, token in claimed:
+            if stop is not None and stop.is_set():
+                _release([n.id for n, _, _ in claimed[sent:]], token, engine)
+                break
             started = time.monotonic()
             outcome = _send(client, settings, notice, endpoint)
             ms = int((time.monotonic() - started) * 1000)
             _finish(engine, notice, token, now, outcome, ms)
+            sent += 1
     finally:
         if own:
             client.close()
-    return len(claimed)
+    return sent
+
+
+def _release(ids: list[int | None], token: str, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(Notice)
+            .where(col(Notice.id).in_(ids), col(Notice.lease_token) == token)
+            .values(lease_token=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def remind_overdue(engine: Engine, settings: Settings, now: datetime) -> int:
@@ -160,9 +180,11 @@ def remind_overdue(engine: Engine, settings: Settings, now: datetime) -> int:
         return outbox.remind_overdue(session, now, settings.takedown_ack_hours)
 
 
-def run_cycle(engine: Engine, settings: Settings, now: datetime) -> None:
+def run_cycle(
+    engine: Engine, settings: Settings, now: datetime, stop: threading.Event | None = None
+) -> None:
     remind_overdue(engine, settings, now)
-    run_due_notices(engine, settings, now)
+    run_due_notices(engine, settings, now, stop=stop)
 
 
 async def _loop(
@@ -175,7 +197,7 @@ async def _loop(
         try:
             await to_thread.run_sync(job, engine, settings, clock())
         except Exception:  # the loop must outlive a bad cycle; the next one retries
-            log.exception("worker cycle failed: %s", getattr(job, "__name__", job))
+            log.exception("worker cycle failed: %s", getattr(job, "func", job).__name__)
         await asyncio.sleep(settings.worker_poll_s)
 
 
@@ -191,10 +213,19 @@ def lifespan(
             return
         # Page checks are slow; their own task keeps them from delaying notices.
         jobs = [run_cycle] + ([compliance.run_if_due] if settings.compliance_interval_s else [])
-        tasks = [asyncio.create_task(_loop(job, engine, settings, clock)) for job in jobs]
+        # Cancelling a task lets go of the thread its job runs in without stopping it, and the
+        # process waits for that thread before it exits: a check of many pages (10 s each at
+        # worst) outlasted granian's 30 s kill. The jobs look at `stop` between two pages or
+        # two notices, so they end after the one in hand.
+        stop = threading.Event()
+        tasks = [
+            asyncio.create_task(_loop(functools.partial(job, stop=stop), engine, settings, clock))
+            for job in jobs
+        ]
         try:
             yield
         finally:
+            stop.set()
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -6,13 +6,14 @@ import dataclasses
 import io
 import re
 import sys
+import threading
 import time
 
 import pytest
 from litestar.testing import TestClient
 
 from syndication.accountability import compliance, destinations
-from syndication.accountability.fetch import fetch_page
+from syndication.accountability.fetch import Fetched, fetch_page
 from syndication.app import create_app
 from syndication.cli import main
 from syndication.db import open_session
@@ -187,3 +188,68 @@ def test_the_app_runs_the_check_on_its_schedule(world: World, pages: dict[str, s
             time.sleep(0.05)
     assert len(found) == len(pages)
     assert all(len(p["history"]) == 1 for p in found)  # once per interval, not once per poll
+
+
+def test_a_run_keeps_each_page_as_soon_as_it_is_checked(
+    world: World, pages: dict[str, str]
+) -> None:
+    """A worker killed in the middle of a run keeps the pages it had checked (the results
+    were written together at the end, so a run cut off by a restart left none)."""
+    seen: list[str] = []
+
+    def fetch_then_die(url: str, allow: bool) -> Fetched:
+        if len(seen) == 2:
+            raise KeyboardInterrupt  # as good as a kill: nothing after it runs
+        seen.append(url)
+        return fetch_page(url, allow)
+
+    with pytest.raises(KeyboardInterrupt):
+        compliance.check(world.engine, world.settings, world.clock(), fetcher=fetch_then_die)
+    found = world.client.get("/api/v1/compliance", headers=world.headers).json()
+    assert sorted(p["page"] for p in found) == sorted(seen)
+
+
+def test_a_run_stopped_at_shutdown_gives_its_interval_back(
+    world: World, pages: dict[str, str]
+) -> None:
+    """Shutdown sets `stop`: the run fetches no further page (a check of many pages held the
+    worker past granian's 30 s kill), and the next poll of any worker runs the check again
+    instead of leaving the other pages unchecked for an interval."""
+    hourly = dataclasses.replace(world.settings, compliance_interval_s=3600)
+    stop = threading.Event()
+
+    def fetch_then_stop(url: str, allow: bool) -> Fetched:
+        stop.set()  # shutdown begins during the first page
+        return fetch_page(url, allow)
+
+    now = world.clock()
+    assert compliance.run_if_due(world.engine, hourly, now, stop=stop, fetcher=fetch_then_stop) == 1
+    assert compliance.run_if_due(world.engine, hourly, now) == len(pages)
+    assert compliance.run_if_due(world.engine, hourly, now) == 0  # then once per interval
+
+
+def test_shutdown_does_not_wait_for_the_rest_of_a_run(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelling the worker's task lets go of the thread its job runs in, and the process
+    waits for that thread before it exits: a run of many slow pages held a stopping worker
+    until granian killed it. The lifespan sets `stop` first, so the run ends after the page in
+    hand."""
+    started, stopped = threading.Event(), threading.Event()
+
+    def slow_run(*_: object, stop: threading.Event | None = None, **__: object) -> int:
+        started.set()
+        for _page in range(40):  # 40 pages of half a second each
+            if stop is not None and stop.is_set():
+                stopped.set()
+                return 0
+            time.sleep(0.5)
+        return 40
+
+    monkeypatch.setattr(compliance, "run_if_due", slow_run)
+    scheduled = dataclasses.replace(
+        world.settings, worker_enabled=True, worker_poll_s=0.05, compliance_interval_s=3600
+    )
+    with TestClient(create_app(scheduled, clock=world.clock), base_url=BASE_URL):
+        assert started.wait(10)
+    assert stopped.wait(2)  # a page is half a second

@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 from litestar.testing import TestClient
 
@@ -272,3 +274,27 @@ def test_private_destinations_refused_at_send_time(world: World, server: Server)
     assert server.requests == []
     [notice] = _notices(world, "pending")
     assert "non-public" in notice["attempts"][0]["error"]
+
+
+def test_a_worker_shutting_down_sends_no_more_and_releases_the_rest(
+    world: World, server: Server
+) -> None:
+    """Once `stop` is set (shutdown) a batch sends no further notice, and the rest are free
+    for the next poll of any worker at once, not when the lease runs out (5 minutes)."""
+    world.piece()
+    for slug in ("gazette", "herald"):
+        world.partner(slug)
+        world.webhook(slug, f"{server.url}/{slug}")
+        world.deliver(slug, "council-budget")
+    _correct(world)
+    stop = threading.Event()
+    http = httpx.Client(event_hooks={"response": [lambda _: stop.set()]})  # after the first
+    now = world.clock()
+    assert run_due_notices(world.engine, world.settings, now, http=http, stop=stop) == 1
+    assert len(server.requests) == 1
+    assert sorted(n["status"] for n in _notices(world)) == ["delivered", "pending"]
+    assert run_due_notices(world.engine, world.settings, now) == 1  # the lease was given back
+    assert len(server.requests) == 2 and {r.path for r in server.requests} == {
+        "/gazette",
+        "/herald",
+    }
