@@ -91,7 +91,8 @@ def create_app(
         template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         on_shutdown=[dispose],
-        lifespan=[worker.lifespan(settings, engine, clock), feed_runtime.lifespan],
+        # Exited in reverse: the worker's jobs are told to stop first (worker.lifespan).
+        lifespan=[feed_runtime.lifespan, worker.lifespan(settings, engine, clock)],
         debug=settings.debug,
     )
 

@@ -148,13 +148,21 @@ def check(
 
 def _checked(
     engine: Engine, settings: Settings, now: datetime, piece: str | None, partner: str | None,
-    fetcher: Fetcher | None, stop: threading.Event | None,
+    fetcher: Fetcher | None, stop: threading.Event | None, since: datetime | None = None,
 ) -> tuple[list[tuple[Target, ComplianceCheck]], bool]:  # fmt: skip
     """`check`'s results, and whether it checked every page: once `stop` is set (the worker
-    shuts down) it fetches no further page."""
+    shuts down) it fetches no further page. Pages checked at or after `since` are left out."""
     fetch = fetcher or (lambda url, allow: fetch_page(url, allow))
     with open_session(engine, write=False) as session:
         found = targets(session, settings, now, piece, partner)
+        if since is not None:
+            done = session.execute(
+                select(
+                    ComplianceCheck.partner_id, ComplianceCheck.article_id, ComplianceCheck.page
+                ).where(col(ComplianceCheck.checked_at) >= since)
+            ).all()
+            fresh = set(map(tuple, done))
+            found = [t for t in found if (t.partner_id, t.article_id, t.page) not in fresh]
     results: list[tuple[Target, ComplianceCheck]] = []
     for target in found:
         if stop is not None and stop.is_set():
@@ -177,34 +185,51 @@ def failures_of(row: ComplianceCheck) -> list[str]:
     return failed
 
 
-def _claim_run(engine: Engine, settings: Settings, now: datetime) -> bool:
+def _claim_run(engine: Engine, settings: Settings, now: datetime) -> datetime | None:
+    """This worker's claim on the run that is due, if it won it: when the run came due."""
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     with session_scope(engine) as session:
         session.execute(
             insert(ScheduledJob).values(name=JOB, next_run_at=now).on_conflict_do_nothing()
         )
+        due = session.scalars(
+            select(ScheduledJob.next_run_at).where(col(ScheduledJob.name) == JOB)
+        ).one()
         won = session.execute(
             update(ScheduledJob)
             .where(col(ScheduledJob.name) == JOB, col(ScheduledJob.next_run_at) <= now)
-            .values(next_run_at=now + timedelta(seconds=settings.compliance_interval_s))
+            .values(next_run_at=_next_run(settings, now))
         )
-        return bool(won.rowcount == 1)  # type: ignore[attr-defined]
+        return due if won.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def _next_run(settings: Settings, now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.compliance_interval_s)
 
 
 def run_if_due(
     engine: Engine, settings: Settings, now: datetime,
     stop: threading.Event | None = None, fetcher: Fetcher | None = None,
 ) -> int:  # fmt: skip
-    """The scheduled check: one worker wins each interval. A run cut short by `stop` gives
-    its interval back, so the next poll of any worker (this one restarted, or another) runs
-    the whole check again instead of leaving the rest of the pages for an interval."""
-    if settings.compliance_interval_s <= 0 or not _claim_run(engine, settings, now):
+    """The scheduled check: one worker wins each interval, and checks the pages not checked
+    since the run came due. A run cut short by `stop` gives its interval back (unless another
+    worker has claimed the next one meanwhile): the next poll of any worker (this one
+    restarted, or another) checks the pages it had not reached, not waiting an interval."""
+    if settings.compliance_interval_s <= 0:
         return 0
-    done, whole = _checked(engine, settings, now, None, None, fetcher, stop)
+    due = _claim_run(engine, settings, now)
+    if due is None:
+        return 0
+    done, whole = _checked(engine, settings, now, None, None, fetcher, stop, since=due)
     if not whole:
         with session_scope(engine) as session:
             session.execute(
-                update(ScheduledJob).where(col(ScheduledJob.name) == JOB).values(next_run_at=now)
+                update(ScheduledJob)
+                .where(
+                    col(ScheduledJob.name) == JOB,
+                    col(ScheduledJob.next_run_at) == _next_run(settings, now),  # still ours
+                )
+                .values(next_run_at=now)
             )
     return len(done)
 

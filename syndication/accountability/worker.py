@@ -36,6 +36,9 @@ BACKOFF_CAP_S = 3600
 MAX_ATTEMPTS = 10
 BATCH = 20
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+# At shutdown, how long the page or notice in hand may take: shutdown's whole budget is
+# granian's 30 s, and the feeds then wait up to 10 s for renders and the usage write.
+STOP_WAIT_S = 5.0
 USER_AGENT = "syndication-webhooks/1"
 # Long enough for a whole batch of slow receivers, so a lease never lapses mid-send.
 LEASE = timedelta(seconds=BATCH * 15 + 60)
@@ -192,19 +195,25 @@ async def _loop(
     engine: Engine,
     settings: Settings,
     clock: Callable[[], datetime],
+    stopping: asyncio.Event,
 ) -> None:
-    while True:
+    """Runs `job` every poll until `stopping` is set; a job in hand is finished, not dropped."""
+    name = getattr(getattr(job, "func", job), "__name__", repr(job))
+    while not stopping.is_set():
         try:
             await to_thread.run_sync(job, engine, settings, clock())
         except Exception:  # the loop must outlive a bad cycle; the next one retries
-            log.exception("worker cycle failed: %s", getattr(job, "func", job).__name__)
-        await asyncio.sleep(settings.worker_poll_s)
+            log.exception("worker cycle failed: %s", name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), settings.worker_poll_s)
 
 
 def lifespan(
     settings: Settings, engine: Engine, clock: Callable[[], datetime]
 ) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
-    """The app's lifespan hook: runs the worker loop while the app runs, if enabled."""
+    """The app's lifespan hook: runs the worker loop while the app runs, if enabled. The app
+    lists it last, so that at shutdown it stops first, before the feeds wait for their
+    renders."""
 
     @contextlib.asynccontextmanager
     async def manage(_app: Any) -> AsyncIterator[None]:
@@ -215,20 +224,25 @@ def lifespan(
         jobs = [run_cycle] + ([compliance.run_if_due] if settings.compliance_interval_s else [])
         # Cancelling a task lets go of the thread its job runs in without stopping it, and the
         # process waits for that thread before it exits: a check of many pages (10 s each at
-        # worst) outlasted granian's 30 s kill. The jobs look at `stop` between two pages or
-        # two notices, so they end after the one in hand.
-        stop = threading.Event()
+        # worst) outlasted granian's 30 s kill, and then wrote on a disposed engine. The jobs
+        # look at `stop` between two pages or two notices, so they end after the one in hand,
+        # which shutdown waits for (at most STOP_WAIT_S; then it lets go of the thread).
+        stop, stopping = threading.Event(), asyncio.Event()
         tasks = [
-            asyncio.create_task(_loop(functools.partial(job, stop=stop), engine, settings, clock))
+            asyncio.create_task(
+                _loop(functools.partial(job, stop=stop), engine, settings, clock, stopping)
+            )
             for job in jobs
         ]
         try:
             yield
         finally:
             stop.set()
-            for task in tasks:
+            stopping.set()
+            _, late = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
+            for task in late:
                 task.cancel()
-            for task in tasks:
+            for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 

@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from litestar.testing import TestClient
@@ -213,8 +214,8 @@ def test_a_run_stopped_at_shutdown_gives_its_interval_back(
     world: World, pages: dict[str, str]
 ) -> None:
     """Shutdown sets `stop`: the run fetches no further page (a check of many pages held the
-    worker past granian's 30 s kill), and the next poll of any worker runs the check again
-    instead of leaving the other pages unchecked for an interval."""
+    worker past granian's 30 s kill), and the next poll of any worker checks the pages it had
+    not reached instead of leaving them unchecked for an interval; each page once."""
     hourly = dataclasses.replace(world.settings, compliance_interval_s=3600)
     stop = threading.Event()
 
@@ -224,8 +225,29 @@ def test_a_run_stopped_at_shutdown_gives_its_interval_back(
 
     now = world.clock()
     assert compliance.run_if_due(world.engine, hourly, now, stop=stop, fetcher=fetch_then_stop) == 1
-    assert compliance.run_if_due(world.engine, hourly, now) == len(pages)
-    assert compliance.run_if_due(world.engine, hourly, now) == 0  # then once per interval
+    world.clock.advance(seconds=5)  # the worker restarted, or another one polls
+    assert compliance.run_if_due(world.engine, hourly, world.clock()) == len(pages) - 1
+    assert compliance.run_if_due(world.engine, hourly, world.clock()) == 0  # once an interval
+    found = world.client.get("/api/v1/compliance", headers=world.headers).json()
+    assert sorted(p["page"] for p in found) == sorted(pages.values())
+    assert all(len(p["history"]) == 1 for p in found)
+
+
+def test_a_stopped_run_leaves_a_later_claim_alone(world: World, pages: dict[str, str]) -> None:
+    """A run that outlasted its interval, while another worker claimed the next one, does not
+    give that claim back when it is stopped (a third worker would start a second run)."""
+    hourly = dataclasses.replace(world.settings, compliance_interval_s=3600)
+    stop = threading.Event()
+    started = world.clock()
+    later = started + timedelta(minutes=61)
+
+    def slow_first_page(url: str, allow: bool) -> Fetched:
+        assert compliance._claim_run(world.engine, hourly, later) is not None  # another worker
+        stop.set()
+        return fetch_page(url, allow)
+
+    compliance.run_if_due(world.engine, hourly, started, stop=stop, fetcher=slow_first_page)
+    assert compliance.run_if_due(world.engine, hourly, later + timedelta(minutes=1)) == 0
 
 
 def test_shutdown_does_not_wait_for_the_rest_of_a_run(

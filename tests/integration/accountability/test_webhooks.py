@@ -288,9 +288,9 @@ def test_a_worker_shutting_down_sends_no_more_and_releases_the_rest(
         world.deliver(slug, "council-budget")
     _correct(world)
     stop = threading.Event()
-    http = httpx.Client(event_hooks={"response": [lambda _: stop.set()]})  # after the first
     now = world.clock()
-    assert run_due_notices(world.engine, world.settings, now, http=http, stop=stop) == 1
+    with httpx.Client(event_hooks={"response": [lambda _: stop.set()]}) as http:  # after one
+        assert run_due_notices(world.engine, world.settings, now, http=http, stop=stop) == 1
     assert len(server.requests) == 1
     assert sorted(n["status"] for n in _notices(world)) == ["delivered", "pending"]
     assert run_due_notices(world.engine, world.settings, now) == 1  # the lease was given back
