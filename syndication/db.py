@@ -158,8 +158,8 @@ def make_engine(settings: Settings) -> Engine:
     if url.get_backend_name() == "postgresql":
         # TimeZone=UTC: psycopg then answers timestamps with datetime.UTC itself (for a named
         # zone, even Etc/UTC, it answers a ZoneInfo that UTCDateTime has to convert).
-        connect_args["options"] = (
-            f"-c statement_timeout={settings.db_statement_timeout_ms} -c TimeZone=UTC"
+        connect_args["options"] = with_options(
+            url, f"-c statement_timeout={settings.db_statement_timeout_ms} -c TimeZone=UTC"
         )
     return create_engine(
         url,
@@ -169,6 +169,14 @@ def make_engine(settings: Settings) -> Engine:
         connect_args=connect_args,
         json_deserializer=json_loads,
     )
+
+
+def with_options(url: URL, ours: str) -> str:
+    """libpq `options` for a connection to `url`: the URL's own (`?options=-c ...`, which
+    `ours` used to replace), then ours, which win where both set one parameter."""
+    given = url.query.get("options")
+    given = given[-1] if isinstance(given, tuple) else given
+    return f"{given} {ours}" if given else ours
 
 
 def libpq_url(url: URL) -> str:

@@ -26,7 +26,7 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from syndication.db import libpq_url
+from syndication.db import libpq_url, with_options
 from syndication.errors import refused
 from syndication.feeds.cache import LruCache, Rendered, feed_cache
 from syndication.feeds.walindex import WalIndex
@@ -327,7 +327,8 @@ class CatalogProbe:
 
 def _conninfo(engine: Engine) -> str:
     """The engine's database for libpq, with the probe's statement timeout."""
-    return make_conninfo(libpq_url(engine.url), options=f"-c statement_timeout={PROBE_TIMEOUT_MS}")
+    options = with_options(engine.url, f"-c statement_timeout={PROBE_TIMEOUT_MS}")
+    return make_conninfo(libpq_url(engine.url), options=options)
 
 
 class _PgVersion:

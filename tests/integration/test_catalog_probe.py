@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from syndication import catalog
-from syndication.db import session_scope
+from syndication.db import make_engine, session_scope, with_options
 from syndication.feeds.runtime import CatalogProbe
+from syndication.settings import Settings
 
 
 def test_probe_sees_each_commit_at_once(engine: Engine) -> None:
@@ -134,3 +135,43 @@ def test_sqlite_probe_queries_every_time_without_a_wal_index(sqlite_probe: Catal
     queries = _sqlite_statements(sqlite_probe)
     assert [sqlite_probe.read() for _ in range(2)] == [first] * 2
     assert len(queries) == 2
+
+
+def test_postgres_keeps_the_urls_own_options(engine: Engine) -> None:
+    """`?options=-c ...` in the database URL (a search_path, an application_name) reaches the
+    pool's and the probe's connections beside ours; ours replaced it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: libpq options")
+    url = engine.url.update_query_dict({"options": "-c application_name=from-the-url"})
+    settings = Settings(database_url=url.render_as_string(hide_password=False))
+    own = make_engine(settings)
+
+    async def probed() -> str:
+        probe = CatalogProbe(own)
+        try:
+            await probe.version()
+            pid = probe._shared._wire.pgconn.backend_pid  # type: ignore[union-attr]
+            with own.connect() as conn:
+                return str(conn.execute(
+                    text("SELECT application_name FROM pg_stat_activity WHERE pid = :pid"),
+                    {"pid": pid},
+                ).scalar_one())  # fmt: skip
+        finally:
+            probe.close()
+
+    try:
+        with own.connect() as conn:
+            setting = text("SELECT setting FROM pg_settings WHERE name = :name")
+            names = ("application_name", "statement_timeout", "TimeZone")
+            shown = [conn.execute(setting, {"name": n}).scalar_one() for n in names]
+        assert shown == ["from-the-url", str(settings.db_statement_timeout_ms), "UTC"]
+        assert asyncio.run(probed()) == "from-the-url"
+    finally:
+        own.dispose()
+
+
+def test_options_put_the_urls_first_and_ours_after() -> None:
+    ours = "-c statement_timeout=5"
+    assert with_options(make_url("postgresql://h/d"), ours) == ours
+    given = make_url("postgresql://h/d?options=-c%20search_path%3Dsyn")
+    assert with_options(given, ours) == "-c search_path=syn -c statement_timeout=5"
