@@ -31,7 +31,7 @@ def _retype(kind: str) -> None:
         BEGIN
             ALTER TABLE usage_event ALTER COLUMN id TYPE {kind};
             IF seq IS NOT NULL THEN
-                EXECUTE format('ALTER SEQUENCE %s AS {kind}', seq);
+                EXECUTE 'ALTER SEQUENCE ' || seq || ' AS {kind}';  -- quoted already
             END IF;
         END $$
     """)

@@ -32,7 +32,7 @@ def _retype(kind: str) -> None:
         BEGIN
             ALTER TABLE delivery ALTER COLUMN id TYPE {kind};
             IF seq IS NOT NULL THEN
-                EXECUTE format('ALTER SEQUENCE %s AS {kind}', seq);
+                EXECUTE 'ALTER SEQUENCE ' || seq || ' AS {kind}';  -- quoted already
             END IF;
         END $$
     """)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -81,8 +81,9 @@ def _expected(
 
 def targets(
     session: Session, settings: Settings, now: datetime,
-    piece: str | None = None, partner: str | None = None,
+    piece: str | None = None, partner: str | None = None, since: datetime | None = None,
 ) -> list[Target]:  # fmt: skip
+    """The partner pages to check; with `since`, only those not checked at or after it."""
     article_id = _slug_filter(session, Article, piece, "piece")
     partner_id = _slug_filter(session, Partner, partner, "partner")
     query = (
@@ -90,6 +91,14 @@ def targets(
         .where(UsageEvent.kind == "pixel_hit", col(UsageEvent.page).is_not(None))
         .distinct()
     )
+    if since is not None:  # on ix_compliance_page, per page
+        checked = select(ComplianceCheck.id).where(
+            col(ComplianceCheck.partner_id) == UsageEvent.partner_id,
+            col(ComplianceCheck.article_id) == UsageEvent.article_id,
+            col(ComplianceCheck.page) == UsageEvent.page,
+            col(ComplianceCheck.checked_at) >= since,
+        )
+        query = query.where(~exists(checked))
     if article_id is not None:
         query = query.where(UsageEvent.article_id == article_id)
     if partner_id is not None:
@@ -154,15 +163,7 @@ def _checked(
     shuts down) it fetches no further page. Pages checked at or after `since` are left out."""
     fetch = fetcher or (lambda url, allow: fetch_page(url, allow))
     with open_session(engine, write=False) as session:
-        found = targets(session, settings, now, piece, partner)
-        if since is not None:
-            done = session.execute(
-                select(
-                    ComplianceCheck.partner_id, ComplianceCheck.article_id, ComplianceCheck.page
-                ).where(col(ComplianceCheck.checked_at) >= since)
-            ).all()
-            fresh = set(map(tuple, done))
-            found = [t for t in found if (t.partner_id, t.article_id, t.page) not in fresh]
+        found = targets(session, settings, now, piece, partner, since)
     results: list[tuple[Target, ComplianceCheck]] = []
     for target in found:
         if stop is not None and stop.is_set():
@@ -195,9 +196,11 @@ def _claim_run(engine: Engine, settings: Settings, now: datetime) -> datetime | 
         due = session.scalars(
             select(ScheduledJob.next_run_at).where(col(ScheduledJob.name) == JOB)
         ).one()
-        won = session.execute(
+        if due > now:
+            return None
+        won = session.execute(  # only if no other worker moved it since it was read
             update(ScheduledJob)
-            .where(col(ScheduledJob.name) == JOB, col(ScheduledJob.next_run_at) <= now)
+            .where(col(ScheduledJob.name) == JOB, col(ScheduledJob.next_run_at) == due)
             .values(next_run_at=_next_run(settings, now))
         )
         return due if won.rowcount == 1 else None  # type: ignore[attr-defined]
@@ -212,9 +215,10 @@ def run_if_due(
     stop: threading.Event | None = None, fetcher: Fetcher | None = None,
 ) -> int:  # fmt: skip
     """The scheduled check: one worker wins each interval, and checks the pages not checked
-    since the run came due. A run cut short by `stop` gives its interval back (unless another
-    worker has claimed the next one meanwhile): the next poll of any worker (this one
-    restarted, or another) checks the pages it had not reached, not waiting an interval."""
+    since the run came due. A run cut short by `stop` gives its interval back, as due when it
+    was (unless another worker has claimed the next one meanwhile): the next poll of any worker
+    (this one restarted, or another) checks the pages not reached yet, however many times the
+    run is cut short, and does not wait an interval."""
     if settings.compliance_interval_s <= 0:
         return 0
     due = _claim_run(engine, settings, now)
@@ -229,7 +233,7 @@ def run_if_due(
                     col(ScheduledJob.name) == JOB,
                     col(ScheduledJob.next_run_at) == _next_run(settings, now),  # still ours
                 )
-                .values(next_run_at=now)
+                .values(next_run_at=due)
             )
     return len(done)
 

@@ -36,9 +36,10 @@ BACKOFF_CAP_S = 3600
 MAX_ATTEMPTS = 10
 BATCH = 20
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-# At shutdown, how long the page or notice in hand may take: shutdown's whole budget is
-# granian's 30 s, and the feeds then wait up to 10 s for renders and the usage write.
-STOP_WAIT_S = 5.0
+# At shutdown, how long the page or notice in hand may take before it is let go (its thread
+# finishes it while the rest of shutdown goes on): the whole budget is granian's 30 s, and
+# then the feeds wait up to 10 s for renders and the usage write has its statement timeout.
+STOP_WAIT_S = 3.0
 USER_AGENT = "syndication-webhooks/1"
 # Long enough for a whole batch of slow receivers, so a lease never lapses mid-send.
 LEASE = timedelta(seconds=BATCH * 15 + 60)
@@ -224,9 +225,9 @@ def lifespan(
         jobs = [run_cycle] + ([compliance.run_if_due] if settings.compliance_interval_s else [])
         # Cancelling a task lets go of the thread its job runs in without stopping it, and the
         # process waits for that thread before it exits: a check of many pages (10 s each at
-        # worst) outlasted granian's 30 s kill, and then wrote on a disposed engine. The jobs
-        # look at `stop` between two pages or two notices, so they end after the one in hand,
-        # which shutdown waits for (at most STOP_WAIT_S; then it lets go of the thread).
+        # worst) outlasted granian's 30 s kill. The jobs look at `stop` between two pages or
+        # two notices, so they end after the one in hand, which shutdown waits for (at most
+        # STOP_WAIT_S; a slower one is let go and finishes while shutdown goes on).
         stop, stopping = threading.Event(), asyncio.Event()
         tasks = [
             asyncio.create_task(

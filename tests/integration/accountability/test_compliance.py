@@ -215,18 +215,25 @@ def test_a_run_stopped_at_shutdown_gives_its_interval_back(
 ) -> None:
     """Shutdown sets `stop`: the run fetches no further page (a check of many pages held the
     worker past granian's 30 s kill), and the next poll of any worker checks the pages it had
-    not reached instead of leaving them unchecked for an interval; each page once."""
+    not reached instead of leaving them unchecked for an interval, however many times it is
+    stopped; each page once."""
     hourly = dataclasses.replace(world.settings, compliance_interval_s=3600)
-    stop = threading.Event()
 
-    def fetch_then_stop(url: str, allow: bool) -> Fetched:
-        stop.set()  # shutdown begins during the first page
-        return fetch_page(url, allow)
+    def stopped_after_one_page() -> int:
+        stop = threading.Event()
 
-    now = world.clock()
-    assert compliance.run_if_due(world.engine, hourly, now, stop=stop, fetcher=fetch_then_stop) == 1
-    world.clock.advance(seconds=5)  # the worker restarted, or another one polls
-    assert compliance.run_if_due(world.engine, hourly, world.clock()) == len(pages) - 1
+        def fetch_then_stop(url: str, allow: bool) -> Fetched:
+            stop.set()  # shutdown begins during the first page
+            return fetch_page(url, allow)
+
+        world.clock.advance(seconds=5)  # the worker restarted, or another one polls
+        now = world.clock()
+        return compliance.run_if_due(world.engine, hourly, now, stop=stop, fetcher=fetch_then_stop)
+
+    assert stopped_after_one_page() == 1
+    assert stopped_after_one_page() == 1  # the rest, but stopped again
+    world.clock.advance(seconds=5)
+    assert compliance.run_if_due(world.engine, hourly, world.clock()) == len(pages) - 2
     assert compliance.run_if_due(world.engine, hourly, world.clock()) == 0  # once an interval
     found = world.client.get("/api/v1/compliance", headers=world.headers).json()
     assert sorted(p["page"] for p in found) == sorted(pages.values())
