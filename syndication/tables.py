@@ -16,7 +16,7 @@ from syndication.catalog import CatalogState
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerKey, PartnerLicense
 from syndication.staff.models import StaffLoginFailure, StaffToken, StaffUser
-from syndication.usage.models import UsageEvent
+from syndication.usage.models import PartnerPage, UsageEvent
 
 metadata = SQLModel.metadata
 
@@ -31,6 +31,7 @@ __all__ = [
     "Partner",
     "PartnerKey",
     "PartnerLicense",
+    "PartnerPage",
     "ScheduledJob",
     "StaffLoginFailure",
     "StaffToken",

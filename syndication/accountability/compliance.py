@@ -34,7 +34,7 @@ from syndication.partners.models import Partner
 from syndication.partners.service import granted_codes
 from syndication.republish.access import view_for
 from syndication.settings import Settings
-from syndication.usage.models import UsageEvent
+from syndication.usage.models import PartnerPage
 
 JOB = "compliance"
 log = logging.getLogger(__name__)
@@ -86,23 +86,20 @@ def targets(
     """The partner pages to check; with `since`, only those not checked at or after it."""
     article_id = _slug_filter(session, Article, piece, "piece")
     partner_id = _slug_filter(session, Partner, partner, "partner")
-    query = (
-        select(UsageEvent.partner_id, UsageEvent.article_id, UsageEvent.page)
-        .where(UsageEvent.kind == "pixel_hit", col(UsageEvent.page).is_not(None))
-        .distinct()
-    )
+    # The pages pixel hits showed, one row each (not the hits, one per page view).
+    query = select(PartnerPage.partner_id, PartnerPage.article_id, PartnerPage.page)
     if since is not None:  # on ix_compliance_page, per page
         checked = select(ComplianceCheck.id).where(
-            col(ComplianceCheck.partner_id) == UsageEvent.partner_id,
-            col(ComplianceCheck.article_id) == UsageEvent.article_id,
-            col(ComplianceCheck.page) == UsageEvent.page,
+            col(ComplianceCheck.partner_id) == PartnerPage.partner_id,
+            col(ComplianceCheck.article_id) == PartnerPage.article_id,
+            col(ComplianceCheck.page) == PartnerPage.page,
             col(ComplianceCheck.checked_at) >= since,
         )
         query = query.where(~exists(checked))
     if article_id is not None:
-        query = query.where(UsageEvent.article_id == article_id)
+        query = query.where(PartnerPage.article_id == article_id)
     if partner_id is not None:
-        query = query.where(UsageEvent.partner_id == partner_id)
+        query = query.where(PartnerPage.partner_id == partner_id)
     found = []
     for pid, aid, page in session.execute(query).all():
         p = session.get(Partner, pid)

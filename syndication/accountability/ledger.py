@@ -23,7 +23,7 @@ from syndication.catalog import CatalogState
 from syndication.db import in_list, session_scope
 from syndication.errors import NotFound
 from syndication.partners.models import Partner
-from syndication.usage.models import UsageEvent
+from syndication.usage.models import PartnerPage
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,9 @@ def _is_web_page(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-# What bounds the pixel hits `related_pages` reads: every hit (None); those up to a given
-# usage event id; or those up to the catalog's own `usage_upto`, read in the same statement.
+# What bounds the partner pages `related_pages` reads: every page (None); those first seen
+# up to a given usage event id; or up to the catalog's own `usage_upto`, read in the same
+# statement.
 Upto = int | Literal["catalog"] | None
 
 
@@ -140,35 +141,34 @@ Upto = int | Literal["catalog"] | None
 def _related_pages_query(dialect: str, bound: str) -> Select:
     """Built once per dialect and kind of bound (`none`, `param`: up to the bind parameter
     `upto`, `catalog`), with bind parameters: constructing it cost a cold feed render ~0.2 ms.
-    The URLs are one array on PostgreSQL (`db.in_list`). Among pages seen at the same moment,
-    the later hit wins, so the answer never depends on the order rows come back in. The ledger
-    half is not bounded: a delivery row lands after the answer, before any pixel could show
-    the piece, except for hits older than the ledger itself or a ledger write that failed."""
+    The URLs are one array on PostgreSQL (`db.in_list`). It reads `partner_page` by its key
+    from the related pieces, so its cost does not grow with the pixel hits. The ledger half is
+    not bounded: a delivery row lands after the answer, before any pixel could show the
+    piece, except for hits older than the ledger itself or a ledger write that failed."""
     held = exists().where(
         and_(
-            col(DeliveryRecord.partner_id) == col(UsageEvent.partner_id),
-            col(DeliveryRecord.article_id) == col(UsageEvent.article_id),
+            col(DeliveryRecord.partner_id) == col(PartnerPage.partner_id),
+            col(DeliveryRecord.article_id) == col(PartnerPage.article_id),
         )
     )
     query = (
-        select(Article.canonical_url, UsageEvent.page, func.max(UsageEvent.at))
-        .join(Article, col(Article.id) == UsageEvent.article_id)
+        select(Article.canonical_url, PartnerPage.page)
+        .join(PartnerPage, col(PartnerPage.article_id) == col(Article.id))
         .where(
-            UsageEvent.partner_id == bindparam("partner_id"),
-            UsageEvent.kind == "pixel_hit",
-            col(UsageEvent.page).is_not(None),
+            col(PartnerPage.partner_id) == bindparam("partner_id"),
             in_list(col(Article.canonical_url), "urls", String, dialect),
             Article.status == "published",
             held,
         )
-        .group_by(col(Article.canonical_url), col(UsageEvent.page))
-        .order_by(func.max(UsageEvent.at), func.max(UsageEvent.id))
+        .order_by(col(PartnerPage.first_id))
     )
     if bound == "param":
-        return query.where(col(UsageEvent.id) <= bindparam("upto"))
+        return query.where(col(PartnerPage.first_id) <= bindparam("upto"))
     if bound == "catalog":  # unbounded in a database without the catalog's row, as feeds are
         catalogs = select(col(CatalogState.usage_upto)).scalar_subquery()
-        return query.where(col(UsageEvent.id) <= func.coalesce(catalogs, col(UsageEvent.id)))
+        return query.where(
+            col(PartnerPage.first_id) <= func.coalesce(catalogs, col(PartnerPage.first_id))
+        )
     return query
 
 
@@ -176,10 +176,12 @@ def related_pages(
     session: Session, partner_id: int, urls: Iterable[str], *, upto: Upto
 ) -> dict[str, str]:
     """Our canonical URL -> the partner's own page, for related pieces the partner holds
-    (ledger) and showed (pixel hit with a page); the latest page seen wins. Feeds, bundles and
-    the staff preview take the hits up to the catalog's `usage_upto` (feeds pass the value they
-    read with the version, the others "catalog"), so what they show moves with the catalog's
-    version, and with the caches keyed on it, alike in every worker."""
+    (ledger) and showed (pixel hit with a page); of several pages, the one first seen last
+    (a piece the partner moved to a new address). Feeds, bundles and the staff preview take
+    the pages first seen up to the catalog's `usage_upto` (feeds pass the value they read with
+    the version, the others "catalog"), so what they show moves with the catalog's version,
+    and with the caches keyed on it, alike in every worker: later hits on a page do not
+    reorder them."""
     wanted = sorted(set(urls))
     if not wanted:
         return {}
@@ -188,7 +190,7 @@ def related_pages(
     query = _related_pages_query(connection.dialect.name, bound)
     rows = connection.execute(query, {"partner_id": partner_id, "urls": wanted, "upto": upto})
     pages: dict[str, str] = {}
-    for canonical, page, _at in rows:
+    for canonical, page in rows:
         if page and _is_web_page(page):
             pages[canonical] = page
     return pages

@@ -39,3 +39,29 @@ class UsageEvent(SQLModel, table=True):
     # Feed pulls of the same partner and format within one second are one row (`at` is that
     # second); every other event is a row of its own. Figures are sums of `times`.
     times: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
+
+
+class PartnerPage(SQLModel, table=True):
+    """A page of a partner's that showed one of our pieces: its pixel hits with that page, as
+    one row, written with the hits (`service.record`). Related links and the compliance check
+    read these, not the hits, whose number grows with every page view (the related links of
+    a cold render read ~600 ms of hits on a catalog with a few million of them)."""
+
+    __tablename__ = "partner_page"
+
+    partner_id: int = Field(
+        sa_type=Integer,
+        sa_column_args=[ForeignKey("partner.id", ondelete="CASCADE")],
+        primary_key=True,
+    )
+    article_id: int = Field(
+        sa_type=Integer,
+        sa_column_args=[ForeignKey("article.id", ondelete="CASCADE")],
+        primary_key=True,
+        index=True,
+    )
+    page: str = Field(sa_type=String(2000), primary_key=True)
+    # The page's first pixel hit: related links take the pages first seen up to the catalog's
+    # `usage_upto`, so every worker renders a catalog version alike.
+    first_id: int = Field(sa_type=EventId)
+    first_at: datetime = Field(sa_type=UTCDateTime)

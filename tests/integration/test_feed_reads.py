@@ -28,8 +28,8 @@ from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
 from syndication.partners.service import issue_key
 from syndication.settings import Settings
-from syndication.usage.models import UsageEvent
 from syndication.usage.pixel import PixelHit, counted
+from syndication.usage.service import Usage, record
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 PIECES = 8
@@ -68,10 +68,7 @@ def _seed(engine: Engine) -> int:
             {"partner_id": partner, "article_id": 2, "revision": 1, "html_sha256": "0" * 64,
              "license_code": "lic", "credit_line": "By H.", "delivered_at": NOW}
         ])  # fmt: skip
-        conn.execute(insert(UsageEvent), [
-            {"kind": "pixel_hit", "partner_id": partner, "article_id": 2, "format": None,
-             "page": "https://gazette.example/two", "at": NOW}
-        ])  # fmt: skip
+    record(engine, [Usage("pixel_hit", partner, NOW, 2, page="https://gazette.example/two")])
     return int(partner)
 
 

@@ -118,3 +118,61 @@ def test_a_migration_waits_for_a_lock_no_longer_than_its_lock_timeout(
     finally:
         engine.dispose()
     assert _diff(settings) == []
+
+
+def test_partner_pages_start_from_the_hits_recorded_before_the_upgrade(
+    settings: Settings,
+) -> None:
+    """0011 fills partner_page from the pixel hits with a page: one row per (partner, piece,
+    page), with its first hit."""
+    migrate.downgrade(settings, "0010_wide_delivery_ids")
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO partner (slug, name, audience, sees_embargoed, active, created_at,"
+                " updated_at) VALUES ('p', 'P', 1, false, true, :at, :at)"
+            ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO license (code, name, url, summary, terms, credit_line,"
+                " contact_email, min_audience, allows_modification, allows_commercial,"
+                " requires_canonical, requires_pixel, credit_placement, created_at, updated_at)"
+                " VALUES ('l', 'L', 'https://x.example/l', '', '', 'c', 'a@x.example', 0,"
+                " false, false, false, false, 'bottom', :at, :at)"
+            ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO article (slug, headline, summary, body_html, byline, section, tags,"
+                " copyright_holder, canonical_url, license, published_at, source_credits,"
+                " related, images, corrections, status, revision, created_at, updated_at)"
+                " VALUES ('a', 'A', '', '<p>b</p>', '', 'news', '[]', 'H', 'https://x.example/a',"
+                " 'l', :at, '[]', '[]', '[]', '[]', 'published', 1, :at, :at)"
+            ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
+            partner = conn.execute(text("SELECT id FROM partner")).scalar_one()
+            article = conn.execute(text("SELECT id FROM article")).scalar_one()
+            for minute, kind, page in [
+                (1, "pixel_hit", "https://p.example/a"),
+                (2, "pixel_hit", "https://p.example/a"),
+                (3, "pixel_hit", None),
+                (4, "bundle_download", None),
+                (5, "pixel_hit", "https://p.example/b"),
+            ]:
+                conn.execute(text(
+                    "INSERT INTO usage_event (kind, partner_id, article_id, page, at, times)"
+                    " VALUES (:kind, :p, :a, :page, :at, 1)"
+                ), {"kind": kind, "p": partner, "a": article, "page": page,
+                    "at": f"2026-11-27 12:0{minute}:00"})  # fmt: skip
+            first = dict(conn.execute(text(
+                "SELECT page, min(id) FROM usage_event WHERE page IS NOT NULL GROUP BY page"
+            )).all())  # type: ignore[arg-type]  # fmt: skip
+        migrate.upgrade(settings)
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT partner_id, article_id, page, first_id FROM partner_page ORDER BY page"
+            )).all()  # fmt: skip
+        assert [tuple(r) for r in rows] == [
+            (partner, article, "https://p.example/a", first["https://p.example/a"]),
+            (partner, article, "https://p.example/b", first["https://p.example/b"]),
+        ]
+    finally:
+        engine.dispose()
+    assert _diff(settings) == []

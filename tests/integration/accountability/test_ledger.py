@@ -255,3 +255,24 @@ def test_the_ledger_hashes_exactly_what_was_delivered(world: World) -> None:
         "gazette": hashlib.sha256(item["content_html"].encode()).hexdigest(),
         "herald": hashlib.sha256(bundle.content).hexdigest(),
     }
+
+
+def test_of_two_pages_the_one_first_seen_last_is_the_link(world: World) -> None:
+    """A partner that moved a piece to a new address gets the new one; later views of the old
+    page do not move the link back (the choice rests on first hits, fixed once the catalog's
+    version covers them, so every worker renders a version alike)."""
+    earlier = world.piece("earlier")
+    world.piece("follow-up", related=[{"title": "Earlier", "url": earlier["canonical_url"]}])
+    world.partner()
+    world.deliver("gazette", "earlier")
+    with open_session(world.engine, write=False) as session:
+        gazette = get_partner(session, "gazette").id
+    assert gazette is not None
+    old, new = "https://gazette.example.com/old", "https://gazette.example.com/new"
+    now, piece = world.clock(), world.piece_id("earlier")
+    record(world.engine, [Usage("pixel_hit", gazette, now, piece, page=old)])
+    record(world.engine, [Usage("pixel_hit", gazette, now, piece, page=new)])
+    assert f'<a href="{new}">Earlier</a>' in _related_html(world, "gazette")
+    later = now + timedelta(hours=1)
+    record(world.engine, [Usage("pixel_hit", gazette, later, piece, page=old)])
+    assert f'<a href="{new}">Earlier</a>' in _related_html(world, "gazette")
