@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import syndication.db
 
 revision: str = "0011_partner_pages"
 down_revision: str | None = "0010_wide_delivery_ids"
@@ -33,7 +32,6 @@ def upgrade() -> None:
         sa.Column(
             "first_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("first_at", syndication.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["article_id"], ["article.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["partner_id"], ["partner.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("partner_id", "article_id", "page"),
@@ -42,10 +40,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_partner_page_article_id"), ["article_id"], unique=False
         )
+    # PostgreSQL: a key entry cannot pass ~2700 bytes, and an older hit could carry a page of
+    # up to 2000 characters that were not all ASCII (the pixel percent-encodes them now).
+    fits = " AND octet_length(page) <= 2000" if op.get_bind().dialect.name == "postgresql" else ""
     op.execute(
-        "INSERT INTO partner_page (partner_id, article_id, page, first_id, first_at)"
-        " SELECT partner_id, article_id, page, min(id), min(at) FROM usage_event"
-        " WHERE kind = 'pixel_hit' AND page IS NOT NULL AND article_id IS NOT NULL"
+        "INSERT INTO partner_page (partner_id, article_id, page, first_id)"
+        " SELECT partner_id, article_id, page, min(id) FROM usage_event"
+        f" WHERE kind = 'pixel_hit' AND page IS NOT NULL AND article_id IS NOT NULL{fits}"
         " GROUP BY partner_id, article_id, page"
     )
 

@@ -64,4 +64,3 @@ class PartnerPage(SQLModel, table=True):
     # The page's first pixel hit: related links take the pages first seen up to the catalog's
     # `usage_upto`, so every worker renders a catalog version alike.
     first_id: int = Field(sa_type=EventId)
-    first_at: datetime = Field(sa_type=UTCDateTime)

@@ -9,7 +9,7 @@ import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -52,10 +52,28 @@ def clean_page(referer: str | None) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not host:
         return None
-    page = urlunsplit((parts.scheme, host + port, parts.path or "/", parts.query, ""))
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    # ASCII only, so MAX_PAGE characters are MAX_PAGE bytes (PostgreSQL keys `partner_page` on
+    # the page, and a key entry cannot pass ~2700 bytes): other characters percent-encoded,
+    # from the header's own bytes (read as latin-1) where it has them.
+    path, query = _ascii(parts.path or "/"), _ascii(parts.query)
+    page = urlunsplit((parts.scheme, host + port, path, query, ""))
     if len(page) > MAX_PAGE:
-        page = urlunsplit((parts.scheme, host + port, parts.path or "/", "", ""))[:MAX_PAGE]
+        page = urlunsplit((parts.scheme, host + port, path, "", ""))[:MAX_PAGE]
     return page
+
+
+def _ascii(part: str) -> str:
+    if part.isascii():
+        return part
+    try:
+        raw = part.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = part.encode()
+    return quote(raw, safe="".join(map(chr, range(0x21, 0x7F))))
 
 
 def read_hit(secret: str, name: str, referer: str | None, now: datetime) -> PixelHit | None:

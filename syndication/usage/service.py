@@ -24,21 +24,29 @@ class Usage:
 
 _COLUMNS = "kind, partner_id, article_id, format, page, at, times"
 _SQLITE_INSERT = f"INSERT INTO usage_event ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_PAGES = "partner_page (partner_id, article_id, page, first_id, first_at)"
+_PAGES = "partner_page (partner_id, article_id, page, first_id)"
 _PAGES_OF = (
-    "SELECT partner_id, article_id, page, min(id), min(at) FROM {rows}"
+    "SELECT partner_id, article_id, page, min(id) FROM {rows}"
     " WHERE kind = 'pixel_hit' AND page IS NOT NULL AND article_id IS NOT NULL{newer}"
     " GROUP BY partner_id, article_id, page"
 )
-# The events and the pages they show in one statement. Two workers may write a new page's
-# first hits at once: the page keeps the smaller id, whichever commits first.
+# The events and the new pages they show, in one statement. Only pages not in the table yet
+# are offered: a conflict locks the row even when it updates nothing, and every hit of a busy
+# page would queue behind the others' commits. Two workers that write a new page's first hits
+# at once still meet there; the page keeps the smaller id, whichever commits first.
 _PG_UNNEST = (
     f"WITH written AS (INSERT INTO usage_event ({_COLUMNS}) SELECT * FROM unnest("
     "%s::varchar[], %s::integer[], %s::integer[], %s::varchar[], %s::varchar[], %s::timestamptz[],"
-    " %s::integer[]) RETURNING id, kind, partner_id, article_id, page, at)"
-    f" INSERT INTO {_PAGES} {_PAGES_OF.format(rows='written', newer='')}"
-    " ON CONFLICT (partner_id, article_id, page) DO UPDATE"
-    " SET first_id = excluded.first_id, first_at = excluded.first_at"
+    " %s::integer[]) RETURNING id, kind, partner_id, article_id, page)"
+    f" INSERT INTO {_PAGES} "
+    + _PAGES_OF.format(
+        rows="written",
+        newer=" AND NOT EXISTS (SELECT 1 FROM partner_page AS known"
+        " WHERE known.partner_id = written.partner_id AND known.article_id = written.article_id"
+        " AND known.page = written.page)",
+    )
+    + " ORDER BY partner_id, article_id, page"  # rows locked in one order by every writer
+    " ON CONFLICT (partner_id, article_id, page) DO UPDATE SET first_id = excluded.first_id"
     " WHERE excluded.first_id < partner_page.first_id"
 )
 # SQLite: one writer at a time, so the newest ids are this transaction's, in order.
@@ -54,7 +62,7 @@ def record(engine: Engine, events: Iterable[Usage]) -> None:
     builds them): SQLite, an executemany of plain tuples; PostgreSQL, one INSERT over arrays.
     The rest of a row's cost is the database's own (five B-trees, the WAL). The partner pages
     the pixel hits show (`PartnerPage`) are written with them: a page new to the table is a
-    row more, a page seen before costs its primary-key lookup."""
+    row more, a page seen before costs a primary-key lookup and takes no lock."""
     events = list(events)
     if not events:
         return
@@ -73,10 +81,12 @@ def record(engine: Engine, events: Iterable[Usage]) -> None:
         (e.kind, e.partner_id, e.article_id, e.format, e.page, _sqlite_at(e.at), e.times)
         for e in events
     ]
+    pages = any(e.kind == "pixel_hit" and e.page for e in events)
     with writer(engine).begin() as conn:
-        before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM usage_event").scalar()
+        if pages:
+            before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM usage_event").scalar()
         conn.exec_driver_sql(_SQLITE_INSERT, tuples)  # type: ignore[arg-type]
-        if any(e.kind == "pixel_hit" and e.page for e in events):
+        if pages:
             conn.exec_driver_sql(_SQLITE_PAGES, (before,))
 
 

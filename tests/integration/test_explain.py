@@ -82,8 +82,8 @@ def _seed(engine: Engine) -> None:
             for n in range(PIECES)
         ])  # fmt: skip
         conn.execute(text(  # the pages those hits show, as the usage writes keep them
-            "INSERT INTO partner_page (partner_id, article_id, page, first_id, first_at)"
-            " SELECT partner_id, article_id, page, min(id), min(at) FROM usage_event"
+            "INSERT INTO partner_page (partner_id, article_id, page, first_id)"
+            " SELECT partner_id, article_id, page, min(id) FROM usage_event"
             " WHERE kind = 'pixel_hit' AND page IS NOT NULL GROUP BY partner_id, article_id, page"
         ))  # fmt: skip
         conn.execute(text("ANALYZE"))

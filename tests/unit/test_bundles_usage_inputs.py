@@ -54,6 +54,16 @@ def test_clean_page_caps_length() -> None:
     assert long_path is not None and len(long_path) == MAX_PAGE
 
 
+def test_clean_page_is_ascii_within_its_cap() -> None:
+    """A header's bytes beyond ASCII (read as latin-1) are percent-encoded as they came, and
+    the cap holds in bytes: PostgreSQL keys partner pages on the page."""
+    utf8 = "https://g.example.com/caf\u00e9?q=\u00fc".encode().decode("latin-1")
+    assert clean_page(utf8) == "https://g.example.com/caf%C3%A9?q=%C3%BC"
+    assert clean_page("https://b\u00fccher.example/x") == "https://xn--bcher-kva.example/x"
+    wide = clean_page("https://g.example.com/" + "\u00e9" * 1500)
+    assert wide is not None and wide.isascii() and len(wide.encode()) == MAX_PAGE
+
+
 def test_read_hit() -> None:
     token = make_token("s", 4, 9)
     hit = read_hit("s", f"{token}.gif", "https://g.example.com/x#y", NOW)
