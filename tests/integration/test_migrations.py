@@ -7,7 +7,7 @@ import time
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from syndication import migrate
@@ -26,6 +26,14 @@ def _diff(settings: Settings) -> list:
             return compare_metadata(context, metadata)
     finally:
         engine.dispose()
+
+
+def _partner(conn: Connection) -> None:
+    """A partner row written with plain SQL, as of any revision since 0001."""
+    conn.execute(text(
+        "INSERT INTO partner (slug, name, audience, sees_embargoed, active, created_at,"
+        " updated_at) VALUES ('p', 'P', 1, false, true, :at, :at)"
+    ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
 
 
 def test_head_matches_models(settings: Settings) -> None:
@@ -48,10 +56,7 @@ def test_usage_upto_counts_every_hit_recorded_before_the_upgrade(settings: Setti
     engine = make_engine(settings)
     try:
         with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO partner (slug, name, audience, sees_embargoed, active, created_at,"
-                " updated_at) VALUES ('p', 'P', 1, false, true, :at, :at)"
-            ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
+            _partner(conn)
             partner = conn.execute(text("SELECT id FROM partner")).scalar_one()
             for _ in range(3):
                 conn.execute(text(
@@ -129,10 +134,7 @@ def test_partner_pages_start_from_the_hits_recorded_before_the_upgrade(
     engine = make_engine(settings)
     try:
         with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO partner (slug, name, audience, sees_embargoed, active, created_at,"
-                " updated_at) VALUES ('p', 'P', 1, false, true, :at, :at)"
-            ), {"at": "2026-11-27 12:00:00"})  # fmt: skip
+            _partner(conn)
             conn.execute(text(
                 "INSERT INTO license (code, name, url, summary, terms, credit_line,"
                 " contact_email, min_audience, allows_modification, allows_commercial,"
