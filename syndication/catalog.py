@@ -22,8 +22,8 @@ class CatalogState(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=1)
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # The newest usage event when the version moved. A partner's related links follow its
-    # pixel hits up to this one (`ledger.related_pages`), so that every worker and host renders
+    # The newest usage event when the version moved. A partner's related links take its pages
+    # first seen up to this one (`ledger.related_pages`), so that every worker and host renders
     # a version alike: a hit moves them at the next catalog write, not in one worker's cache.
     # Not exact on PostgreSQL: a usage batch whose ids were drawn before the bump but that
     # commits after it counts only for renders made after its commit (until the next write).

@@ -139,7 +139,7 @@ def _items(
     usage_upto: int | None,
 ) -> tuple[tuple[FeedItem, ...], list[datetime], tuple[Delivery, ...]]:
     """The page's items, for each the moment it became visible, and the ledger's rows.
-    Related links follow the partner's pixel hits up to `usage_upto` (the catalog's)."""
+    Related links take the partner's pages first seen up to `usage_upto` (the catalog's)."""
     assert partner.id is not None
     articles = page.loaded  # the scan's first batch; every row of the page, unless embargoed
     # or otherwise refused rows left it short

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -52,10 +53,11 @@ def clean_page(referer: str | None) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not host:
         return None
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
+    if not host.isascii():  # browsers send ASCII hosts; a raw one is put in IDNA
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     # ASCII only, so MAX_PAGE characters are MAX_PAGE bytes (PostgreSQL keys `partner_page` on
     # the page, and a key entry cannot pass ~2700 bytes): other characters percent-encoded,
     # from the header's own bytes (read as latin-1) where it has them.
@@ -63,6 +65,7 @@ def clean_page(referer: str | None) -> str | None:
     page = urlunsplit((parts.scheme, host + port, path, query, ""))
     if len(page) > MAX_PAGE:
         page = urlunsplit((parts.scheme, host + port, path, "", ""))[:MAX_PAGE]
+        page = re.sub(r"%[0-9A-Fa-f]?$", "", page)  # not half a percent-escape
     return page
 
 
