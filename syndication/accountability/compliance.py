@@ -3,6 +3,7 @@ against what the partner was given, store the result (the rows per page are its 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -221,18 +222,29 @@ def run_if_due(
     due = _claim_run(engine, settings, now)
     if due is None:
         return 0
-    done, whole = _checked(engine, settings, now, None, None, fetcher, stop, since=due)
+    try:
+        done, whole = _checked(engine, settings, now, None, None, fetcher, stop, since=due)
+    except BaseException:  # a write that failed, an interrupt: the rest waits for no interval
+        with contextlib.suppress(Exception):  # the database may be what failed
+            _give_back(engine, settings, now, due)
+        raise
     if not whole:
-        with session_scope(engine) as session:
-            session.execute(
-                update(ScheduledJob)
-                .where(
-                    col(ScheduledJob.name) == JOB,
-                    col(ScheduledJob.next_run_at) == _next_run(settings, now),  # still ours
-                )
-                .values(next_run_at=due)
-            )
+        _give_back(engine, settings, now, due)
     return len(done)
+
+
+def _give_back(engine: Engine, settings: Settings, now: datetime, due: datetime) -> None:
+    """The run claimed at `now` is due again as it was, unless another worker has claimed the
+    next one meanwhile."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(ScheduledJob)
+            .where(
+                col(ScheduledJob.name) == JOB,
+                col(ScheduledJob.next_run_at) == _next_run(settings, now),  # still ours
+            )
+            .values(next_run_at=due)
+        )
 
 
 def _public(row: ComplianceCheck) -> CheckPublic:

@@ -240,6 +240,24 @@ def test_a_run_stopped_at_shutdown_gives_its_interval_back(
     assert all(len(p["history"]) == 1 for p in found)
 
 
+def test_a_run_that_fails_gives_its_interval_back(world: World, pages: dict[str, str]) -> None:
+    """A run cut short by an error (a write that failed) does not leave the pages it did not
+    reach for an interval: the next poll checks them."""
+    hourly = dataclasses.replace(world.settings, compliance_interval_s=3600)
+    seen: list[str] = []
+
+    def fail_second(url: str, allow: bool) -> Fetched:
+        if seen:
+            raise RuntimeError("the database went away")
+        seen.append(url)
+        return fetch_page(url, allow)
+
+    with pytest.raises(RuntimeError):
+        compliance.run_if_due(world.engine, hourly, world.clock(), fetcher=fail_second)
+    world.clock.advance(seconds=5)
+    assert compliance.run_if_due(world.engine, hourly, world.clock()) == len(pages) - 1
+
+
 def test_a_stopped_run_leaves_a_later_claim_alone(world: World, pages: dict[str, str]) -> None:
     """A run that outlasted its interval, while another worker claimed the next one, does not
     give that claim back when it is stopped (a third worker would start a second run)."""
