@@ -21,7 +21,7 @@ from syndication.feeds.service import _page_query, build_feed
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
 from syndication.settings import Settings
-from syndication.usage.models import UsageEvent
+from syndication.usage.service import Usage, record
 
 PIECES, LICENSES = 20_000, 10
 OTHERS = 40  # partners with pages of their own: a partner's pages are a sliver of them all
@@ -70,22 +70,16 @@ def _seed(engine: Engine) -> None:
              "license_code": "lic-3", "credit_line": "By H.", "delivered_at": NOW}
             for n in range(4, PIECES, 50)
         ])  # fmt: skip
-        conn.execute(insert(UsageEvent), [
-            {"kind": "bundle_download" if n % 100 else "pixel_hit", "partner_id": partner,
-             "article_id": 4 + 50 * (n % 20), "format": "zip",
-             "page": None if n % 100 else f"https://gazette.example/{n}",
-             "at": NOW - timedelta(seconds=n)}
-            for n in range(PIECES)
-        ] + [  # other partners' readers, on the same pieces
-            {"kind": "pixel_hit", "partner_id": others[n % OTHERS], "article_id": 4 + 50 * (n % 20),
-             "format": None, "page": f"https://courier.example/{n}", "at": NOW}
-            for n in range(PIECES)
-        ])  # fmt: skip
-        conn.execute(text(  # the pages those hits show, as the usage writes keep them
-            "INSERT INTO partner_page (partner_id, article_id, page, first_id)"
-            " SELECT partner_id, article_id, page, min(id) FROM usage_event"
-            " WHERE kind = 'pixel_hit' AND page IS NOT NULL GROUP BY partner_id, article_id, page"
-        ))  # fmt: skip
+    record(engine, [  # through the usage write, which keeps the pages the hits show
+        Usage("bundle_download" if n % 100 else "pixel_hit", partner, NOW - timedelta(seconds=n),
+              4 + 50 * (n % 20), "zip", None if n % 100 else f"https://gazette.example/{n}")
+        for n in range(PIECES)
+    ] + [  # other partners' readers, on the same pieces
+        Usage("pixel_hit", others[n % OTHERS], NOW, 4 + 50 * (n % 20),
+              page=f"https://courier.example/{n}")
+        for n in range(PIECES)
+    ])  # fmt: skip
+    with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 
 
