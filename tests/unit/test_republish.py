@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import html as lxml_html
+from markupsafe import Markup, escape
 
 from syndication.republish.pixel import make_token, read_token
-from syndication.republish.render import render_fragment
+from syndication.republish.render import environment, escape_text, render_fragment
 from syndication.republish.view import build_view
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -112,3 +113,33 @@ def test_pixel_token_round_trip_and_forgery() -> None:
 @given(st.text(max_size=80))
 def test_any_string_is_refused_or_genuine(token: str) -> None:
     assert read_token("secret", token) in (None,)
+
+
+@given(st.one_of(st.text(), st.integers(), st.builds(Markup, st.text())))
+def test_escape_text_writes_what_escape_writes(value: object) -> None:
+    assert escape_text(value) == str(escape(value))
+
+
+def test_fragment_is_what_stock_jinja_autoescape_renders() -> None:
+    """The fragment's own `escape` (escape_text) changes no character of the output."""
+    tricky = "<b>&amp;\"quotes\" 'apostrophes' & ampersands</b>"
+    article = _article(
+        headline=tricky, byline=tricky, slug="a&b", copyright_holder=tricky,
+        canonical_url="https://news.example.org/a?x=1&y='2'",
+        source_credits=[{"name": tricky, "url": "https://p.example.com/?a=1&b=2"}],
+        related=[{"title": tricky, "url": "https://news.example.org/r?\"q\""}],
+        images=[{"url": "https://news.example.org/i.jpg?a&b", "caption": tricky,
+                 "credit": tricky, "syndicate": True}],
+        corrections=[{"at": "2026-11-26T10:00:00+00:00", "text": tricky}],
+    )  # fmt: skip
+    license = _license(credit_line="{{ holder }} & {{ partner_name }}", credit_placement="both")
+    view = build_view(
+        article, license, PARTNER, authority="news.example.org", embargoed_until=NOW,
+        pixel_url="https://h/px/t.gif?a&b",
+    )  # fmt: skip
+    # No cache: the template compiled anew, in a module of its own, with Jinja's own escape.
+    stock = environment().overlay(cache_size=0).get_template("fragments/republish.html")
+    assert stock.root_render_func.__globals__["escape"] is escape
+    expected = stock.render(piece=view)
+    assert render_fragment(view) == expected
+    assert "&lt;b&gt;&amp;amp;&#34;quotes&#34; &#39;apostrophes&#39;" in expected
