@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import context
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from syndication.db import make_engine
 from syndication.settings import Settings, load_settings
@@ -28,6 +31,10 @@ def run_migrations_offline() -> None:
 # behind PgBouncer the connection's options are not passed on, and a session's SET would stay
 # on a server connection that the app's requests use next.
 LOCK_TIMEOUT = "3s"
+# PostgreSQL: one migration run at a time on a database. Hosts started together each run
+# `serve`, which upgrades first; without this, their runs created the same tables at once and
+# all but one failed (a duplicate key in pg_type). The key is any fixed number of ours.
+MIGRATION_LOCK_KEY = 7_304_861_531
 
 
 def _postgres_limits(connection: Connection) -> None:
@@ -42,7 +49,7 @@ def run_migrations_online() -> None:
     if engine.dialect.name == "postgresql":
         event.listen(engine, "begin", _postgres_limits)
     try:
-        with engine.connect() as connection:
+        with _one_run_at_a_time(engine), engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:
                 # Batch mode rebuilds a table (copy, DROP, rename), and with foreign keys
@@ -69,6 +76,24 @@ def run_migrations_online() -> None:
                 _pragma(connection, "foreign_keys=ON")
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
+    """PostgreSQL: holds the migration lock for the block, a transaction-level advisory lock
+    in a transaction of its own on a connection of its own, so that it spans every
+    migration's own transaction. (A session-level lock would be taken and released on two
+    different server connections behind PgBouncer in transaction mode, and held for good by
+    whichever.) A run started meanwhile waits for it, however long the migration takes, then
+    finds the database at head and has nothing to do; the lock goes with the transaction if
+    this process dies. Other databases: nothing to take."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as holder, holder.begin():
+        holder.exec_driver_sql("SET LOCAL lock_timeout = 0")  # `begin` set 3 s: wait it out
+        holder.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+        yield
 
 
 def _pragma(connection: Connection, pragma: str) -> None:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from syndication import migrate
 from syndication.db import make_engine
 from syndication.settings import Settings
 from syndication.tables import metadata
+from tests.conftest import POSTGRES_URL
 
 
 def _diff(settings: Settings) -> list:
@@ -178,3 +185,37 @@ def test_partner_pages_start_from_the_hits_recorded_before_the_upgrade(
     finally:
         engine.dispose()
     assert _diff(settings) == []
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """An empty database of its own on the test server, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("SYNDICATION_TEST_POSTGRES_URL is not set (see .ci/run)")
+    name = f"syndication_race_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_hosts_started_together_migrate_one_at_a_time(fresh_postgres: str) -> None:
+    """Each host's `serve` upgrades first. Three upgrades started at once on an empty
+    PostgreSQL database all succeed: they take turns, and the later ones find it at head.
+    Without the migration lock two of the three failed (a duplicate key in pg_type)."""
+    script = Path(sys.executable).parent / "syndication"
+    env = {**os.environ, "SYNDICATION_DATABASE_URL": fresh_postgres}
+    command = [str(script), "db", "upgrade"]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err[-2000:].decode(errors="replace")
+    assert _diff(Settings(database_url=fresh_postgres)) == []
