@@ -35,7 +35,7 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     from syndication import migrate, server
 
-    migrate.upgrade(settings)
+    migrate.upgrade_to_serve(settings)
     server.serve(host=args.host, port=args.port, workers=args.workers, server_name=args.server)
 
 

@@ -188,3 +188,27 @@ def test_bad_setting_is_one_line(run, monkeypatch: pytest.MonkeyPatch) -> None: 
     assert code == 1 and err.strip() == (
         "syndication: SYNDICATION_DB_POOL_SIZE must be an integer, not 'lots'"
     )
+
+
+def test_db_upgrade_refuses_a_database_a_newer_release_upgraded(
+    run, engine, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    """In one line naming the revision, and without touching it (a `serve` of this release
+    serves on it instead: tests/live/test_rolling_upgrade.py)."""
+    from sqlalchemy import text
+
+    from syndication.db import session_scope
+
+    with session_scope(engine) as session:
+        session.execute(text("UPDATE alembic_version SET version_num = '0099_newer'"))
+    code, _, err = run("db", "upgrade")
+    assert code == 1
+    # The last line: an earlier test's logging handler may have written to this stderr too.
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith("syndication: the database is at 0099_newer, which this release does not know")
+    )
+    with session_scope(engine, write=False) as session:
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert revision == "0099_newer"
