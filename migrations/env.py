@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic import context
+from alembic.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from syndication.db import make_engine
+from syndication.migrate import MIGRATION_LOCK_KEY, NewerSchema
 from syndication.settings import Settings, load_settings
 from syndication.tables import metadata
 
@@ -31,10 +35,10 @@ def run_migrations_offline() -> None:
 # behind PgBouncer the connection's options are not passed on, and a session's SET would stay
 # on a server connection that the app's requests use next.
 LOCK_TIMEOUT = "3s"
-# PostgreSQL: one migration run at a time on a database. Hosts started together each run
-# `serve`, which upgrades first; without this, their runs created the same tables at once and
-# all but one failed (a duplicate key in pg_type). The key is any fixed number of ours.
-MIGRATION_LOCK_KEY = 7_304_861_531
+# PostgreSQL: one migration run at a time on a database (MIGRATION_LOCK_KEY). Hosts started
+# together each run `serve`, which upgrades first; without it, their runs created the same
+# tables at once and all but one failed (a duplicate key in pg_type).
+LOCK_POLL_S = 0.5
 
 
 def _postgres_limits(connection: Connection) -> None:
@@ -50,6 +54,7 @@ def run_migrations_online() -> None:
         event.listen(engine, "begin", _postgres_limits)
     try:
         with _one_run_at_a_time(engine), engine.connect() as connection:
+            _refuse_unknown_revisions(connection)  # under the lock: as the run will find it
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:
                 # Batch mode rebuilds a table (copy, DROP, rename), and with foreign keys
@@ -84,16 +89,46 @@ def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
     in a transaction of its own on a connection of its own, so that it spans every
     migration's own transaction. (A session-level lock would be taken and released on two
     different server connections behind PgBouncer in transaction mode, and held for good by
-    whichever.) A run started meanwhile waits for it, however long the migration takes, then
-    finds the database at head and has nothing to do; the lock goes with the transaction if
-    this process dies. Other databases: nothing to take."""
+    whichever.) A run started meanwhile tries again every LOCK_POLL_S, outside any
+    transaction: a waiter blocked inside a statement would hold a snapshot, which a CREATE
+    INDEX CONCURRENTLY of the running migration waits for, unseen by the deadlock detector.
+    Once it has the lock, it finds the database at head and has nothing to do. The lock goes
+    with the transaction if this process dies. Other databases: nothing to take."""
     if engine.dialect.name != "postgresql":
         yield
         return
-    with engine.connect() as holder, holder.begin():
-        holder.exec_driver_sql("SET LOCAL lock_timeout = 0")  # `begin` set 3 s: wait it out
-        holder.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
-        yield
+    with engine.connect() as holder:
+        said = False
+        while True:
+            held = holder.begin()
+            if holder.exec_driver_sql(
+                f"SELECT pg_try_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+            ).scalar():
+                break
+            held.rollback()
+            if not said:
+                print("syndication: waiting for another migration run to end", file=sys.stderr)
+                said = True
+            time.sleep(LOCK_POLL_S)
+        with held:  # committed, or rolled back on an error: either releases the lock
+            # Idle in this transaction for the whole run: a role's idle timeout would end it.
+            holder.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
+            yield
+
+
+def _refuse_unknown_revisions(connection: Connection) -> None:
+    """A database at a revision this release does not have (most likely a newer release
+    migrated it) is left as it is: NewerSchema (`serve` then serves on it without migrating)."""
+    known = {script.revision for script in context.script.walk_revisions()}
+    current = MigrationContext.configure(connection).get_current_heads()
+    connection.rollback()  # the read's transaction; the migrations begin their own
+    unknown = sorted(set(current) - known)
+    if unknown:
+        raise NewerSchema(
+            f"the database is at {', '.join(unknown)}, a revision this release does not have "
+            "(most likely a newer release migrated it: run that release's `syndication db "
+            "upgrade` or `serve`)"
+        )
 
 
 def _pragma(connection: Connection, pragma: str) -> None:

@@ -7,18 +7,18 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
-from syndication.db import make_engine
 from syndication.errors import DomainError
 from syndication.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# The PostgreSQL advisory lock a migration run holds (migrations/env.py): any fixed number.
+MIGRATION_LOCK_KEY = 7_304_861_531
 
 
 class NewerSchema(DomainError):
-    """The database is at a revision this release does not have: a newer release upgraded it."""
+    """The database is at a revision this release does not have: most likely a newer release
+    migrated it. Raised by migrations/env.py, under the migration lock."""
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -28,27 +28,8 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def unknown_revisions(settings: Settings) -> list[str]:
-    """The database's revisions that this release's migrations do not contain (none for an
-    empty database or one at or behind this release's head)."""
-    scripts = ScriptDirectory.from_config(alembic_config(settings))
-    known = {script.revision for script in scripts.walk_revisions()}
-    engine = make_engine(settings)
-    try:
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_heads()
-    finally:
-        engine.dispose()
-    return sorted(set(current) - known)
-
-
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    newer = unknown_revisions(settings)
-    if newer:
-        raise NewerSchema(
-            f"the database is at {', '.join(newer)}, which this release does not know: a newer "
-            "release has upgraded it (run that release's `syndication db upgrade` or `serve`)"
-        )
+    """NewerSchema (from migrations/env.py) for a database at a revision this release lacks."""
     command.upgrade(alembic_config(settings), revision)
 
 

@@ -195,20 +195,17 @@ def test_db_upgrade_refuses_a_database_a_newer_release_upgraded(
 ) -> None:  # type: ignore[no-untyped-def]
     """In one line naming the revision, and without touching it (a `serve` of this release
     serves on it instead: tests/live/test_rolling_upgrade.py)."""
-    from sqlalchemy import text
+    from tests.live.test_rolling_upgrade import NEWER, newer_schema, revision
 
-    from syndication.db import session_scope
-
-    with session_scope(engine) as session:
-        session.execute(text("UPDATE alembic_version SET version_num = '0099_newer'"))
-    code, _, err = run("db", "upgrade")
-    assert code == 1
-    # The last line: an earlier test's logging handler may have written to this stderr too.
-    assert (
-        err.strip()
-        .splitlines()[-1]
-        .startswith("syndication: the database is at 0099_newer, which this release does not know")
-    )
-    with session_scope(engine, write=False) as session:
-        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert revision == "0099_newer"
+    with newer_schema(engine):
+        code, _, err = run("db", "upgrade")
+        assert code == 1
+        # The last line: an earlier test's logging handler may have written to stderr too.
+        assert (
+            err.strip()
+            .splitlines()[-1]
+            .startswith(
+                f"syndication: the database is at {NEWER}, a revision this release does not have"
+            )
+        )
+        assert revision(engine) == NEWER

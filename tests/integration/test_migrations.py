@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, inspect, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from syndication import migrate
@@ -219,3 +221,46 @@ def test_hosts_started_together_migrate_one_at_a_time(fresh_postgres: str) -> No
         _, err = run.communicate(timeout=120)
         assert run.returncode == 0, err[-2000:].decode(errors="replace")
     assert _diff(Settings(database_url=fresh_postgres)) == []
+
+
+def test_a_run_waits_for_the_lock_without_a_snapshot_then_checks_the_revision(
+    settings: Settings, engine: Engine
+) -> None:
+    """PostgreSQL, a run started while another holds the migration lock:
+    - it waits outside any statement, so the running migration's CREATE INDEX CONCURRENTLY
+      (which waits for every older snapshot) is not held up by it;
+    - it reads the revision once it has the lock, so a newer release that migrated the
+      database meanwhile gets the one-line refusal, not Alembic's "Can't locate revision"."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: its advisory lock")
+    from tests.live.test_rolling_upgrade import NEWER, revision
+
+    own = revision(engine)
+    script = Path(sys.executable).parent / "syndication"
+    env = {**os.environ, "SYNDICATION_DATABASE_URL": settings.database_url}
+    try:
+        with engine.connect() as other_run:
+            other_run.exec_driver_sql(f"SELECT pg_advisory_xact_lock({migrate.MIGRATION_LOCK_KEY})")
+            waiter = subprocess.Popen(
+                [str(script), "db", "upgrade"], env=env, stderr=subprocess.PIPE, text=True
+            )
+            assert waiter.stderr is not None
+            lines: queue.Queue[str] = queue.Queue()
+            stderr = waiter.stderr
+            threading.Thread(target=lambda: [lines.put(x) for x in stderr], daemon=True).start()
+            assert "waiting for another migration run" in lines.get(timeout=60)
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ddl:
+                ddl.exec_driver_sql("SET statement_timeout = '10s'")  # a hang fails, not stalls
+                ddl.exec_driver_sql("CREATE INDEX CONCURRENTLY ix_probe ON partner (name)")
+                ddl.exec_driver_sql("DROP INDEX ix_probe")
+            other_run.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{NEWER}'")
+            other_run.commit()  # the other run ends, at a revision this release lacks
+        waiter.wait(timeout=60)
+        rest = []
+        while not lines.empty():
+            rest.append(lines.get())
+        assert waiter.returncode == 1, rest
+        assert rest[-1].startswith(f"syndication: the database is at {NEWER}, a revision"), rest
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{own}'")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -14,16 +16,24 @@ from tests.live.server import LiveServer
 NEWER = "0099_from_a_newer_release"
 
 
-def _stamp_newer(engine: Engine) -> str:
-    with session_scope(engine) as session:
-        old = session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": NEWER})
-    return str(old)
-
-
-def _revision(engine: Engine) -> str:
+def revision(engine: Engine) -> str:
     with session_scope(engine, write=False) as session:
         return str(session.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+
+
+@contextmanager
+def newer_schema(engine: Engine) -> Iterator[None]:
+    """The database stamped at NEWER for the block, then at its own revision again: the
+    PostgreSQL test database is shared by the whole session, and its truncation between
+    tests leaves alembic_version alone."""
+    own = revision(engine)
+    with session_scope(engine) as session:
+        session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": NEWER})
+    try:
+        yield
+    finally:
+        with session_scope(engine) as session:
+            session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": own})
 
 
 def test_a_previous_release_restarted_mid_roll_serves_on_the_newer_schema(
@@ -32,10 +42,10 @@ def test_a_previous_release_restarted_mid_roll_serves_on_the_newer_schema(
     """`serve` upgrades first; on a database a newer release has already upgraded it says so
     and serves, as the previous release's workers still running do. Before, it failed to
     start (Alembic: "Can't locate revision"), so a host restarted mid-roll stayed down."""
-    _stamp_newer(engine)
-    with LiveServer(database_url, tmp_path) as server:
-        assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
-        assert httpx.get(f"{server.base_url}/feeds/atom.xml", timeout=5).status_code == 401
-    log = "".join(p.read_text() for p in tmp_path.glob("server-*.log"))
-    assert f"not migrating: the database is at {NEWER}" in log
-    assert _revision(engine) == NEWER  # left as it was
+    with newer_schema(engine):
+        with LiveServer(database_url, tmp_path) as server:
+            assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
+            assert httpx.get(f"{server.base_url}/feeds/atom.xml", timeout=5).status_code == 401
+        log = "".join(p.read_text() for p in tmp_path.glob("server-*.log"))
+        assert f"not migrating: the database is at {NEWER}" in log
+        assert revision(engine) == NEWER  # left as it was
