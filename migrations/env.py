@@ -54,7 +54,8 @@ def run_migrations_online() -> None:
         event.listen(engine, "begin", _postgres_limits)
     try:
         with _one_run_at_a_time(engine), engine.connect() as connection:
-            _refuse_unknown_revisions(connection)  # under the lock: as the run will find it
+            if config.attributes.get("refuse_unknown_revisions"):  # upgrades (migrate.py)
+                _refuse_unknown_revisions(connection)  # under the lock: as the run finds it
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:
                 # Batch mode rebuilds a table (copy, DROP, rename), and with foreign keys
@@ -97,7 +98,9 @@ def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "postgresql":
         yield
         return
-    with engine.connect() as holder:
+    # READ COMMITTED whatever the role's default: a snapshot kept all run (REPEATABLE READ)
+    # would be one that a CREATE INDEX CONCURRENTLY of the run's own waits for.
+    with engine.connect().execution_options(isolation_level="READ COMMITTED") as holder:
         said = False
         while True:
             held = holder.begin()
@@ -111,8 +114,11 @@ def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
                 said = True
             time.sleep(LOCK_POLL_S)
         with held:  # committed, or rolled back on an error: either releases the lock
-            # Idle in this transaction for the whole run: a role's idle timeout would end it.
+            # Idle in this transaction for the whole run: a role's idle (or, from PostgreSQL
+            # 17, transaction) timeout would end it, and the lock with it.
             holder.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
+            if (holder.dialect.server_version_info or (0,)) >= (17,):
+                holder.exec_driver_sql("SET LOCAL transaction_timeout = 0")
             yield
 
 

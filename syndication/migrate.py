@@ -29,8 +29,11 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    """NewerSchema (from migrations/env.py) for a database at a revision this release lacks."""
-    command.upgrade(alembic_config(settings), revision)
+    """NewerSchema (from migrations/env.py) for a database at a revision this release lacks.
+    Only upgrades check: Alembic's own `stamp --purge`, `current` and downgrades do not."""
+    config = alembic_config(settings)
+    config.attributes["refuse_unknown_revisions"] = True
+    command.upgrade(config, revision)
 
 
 def upgrade_to_serve(settings: Settings) -> None:

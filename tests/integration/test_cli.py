@@ -195,7 +195,7 @@ def test_db_upgrade_refuses_a_database_a_newer_release_upgraded(
 ) -> None:  # type: ignore[no-untyped-def]
     """In one line naming the revision, and without touching it (a `serve` of this release
     serves on it instead: tests/live/test_rolling_upgrade.py)."""
-    from tests.live.test_rolling_upgrade import NEWER, newer_schema, revision
+    from tests.revisions import NEWER, newer_schema, revision
 
     with newer_schema(engine):
         code, _, err = run("db", "upgrade")

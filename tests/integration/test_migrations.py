@@ -233,11 +233,12 @@ def test_a_run_waits_for_the_lock_without_a_snapshot_then_checks_the_revision(
       database meanwhile gets the one-line refusal, not Alembic's "Can't locate revision"."""
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: its advisory lock")
-    from tests.live.test_rolling_upgrade import NEWER, revision
+    from tests.revisions import NEWER, revision
 
     own = revision(engine)
     script = Path(sys.executable).parent / "syndication"
     env = {**os.environ, "SYNDICATION_DATABASE_URL": settings.database_url}
+    waiter: subprocess.Popen[str] | None = None
     try:
         with engine.connect() as other_run:
             other_run.exec_driver_sql(f"SELECT pg_advisory_xact_lock({migrate.MIGRATION_LOCK_KEY})")
@@ -247,8 +248,11 @@ def test_a_run_waits_for_the_lock_without_a_snapshot_then_checks_the_revision(
             assert waiter.stderr is not None
             lines: queue.Queue[str] = queue.Queue()
             stderr = waiter.stderr
-            threading.Thread(target=lambda: [lines.put(x) for x in stderr], daemon=True).start()
-            assert "waiting for another migration run" in lines.get(timeout=60)
+            reader = threading.Thread(target=lambda: [lines.put(x) for x in stderr], daemon=True)
+            reader.start()
+            deadline = time.monotonic() + 60
+            while "waiting for another migration run" not in lines.get(timeout=60):
+                assert time.monotonic() < deadline  # a warning or two may come first
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ddl:
                 ddl.exec_driver_sql("SET statement_timeout = '10s'")  # a hang fails, not stalls
                 ddl.exec_driver_sql("CREATE INDEX CONCURRENTLY ix_probe ON partner (name)")
@@ -256,11 +260,31 @@ def test_a_run_waits_for_the_lock_without_a_snapshot_then_checks_the_revision(
             other_run.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{NEWER}'")
             other_run.commit()  # the other run ends, at a revision this release lacks
         waiter.wait(timeout=60)
+        reader.join(timeout=10)  # every line read (the pipe's end) before looking at the last
         rest = []
         while not lines.empty():
             rest.append(lines.get())
         assert waiter.returncode == 1, rest
         assert rest[-1].startswith(f"syndication: the database is at {NEWER}, a revision"), rest
-    finally:
+    finally:  # the shared test database as it was, whatever failed
+        if waiter is not None and waiter.poll() is None:
+            waiter.kill()
+            waiter.wait()
         with engine.begin() as conn:
+            conn.exec_driver_sql("DROP INDEX IF EXISTS ix_probe")  # a failed one stays INVALID
             conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{own}'")
+
+
+def test_alembic_stamp_purge_still_repairs_an_unknown_revision(
+    settings: Settings, engine: Engine
+) -> None:
+    """Only upgrades refuse a revision this release lacks: Alembic's own repair of a database
+    stamped by hand, `stamp --purge`, still works."""
+    from alembic import command
+
+    from tests.revisions import newer_schema, revision
+
+    head = revision(engine)
+    with newer_schema(engine):
+        command.stamp(migrate.alembic_config(settings), "head", purge=True)
+        assert revision(engine) == head
