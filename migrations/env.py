@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from alembic import context
 from alembic.migration import MigrationContext
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from syndication.db import make_engine
-from syndication.migrate import MIGRATION_LOCK_KEY, NewerSchema
+from syndication.migrate import NewerSchema, one_run_at_a_time
 from syndication.settings import Settings, load_settings
 from syndication.tables import metadata
 
@@ -35,10 +30,6 @@ def run_migrations_offline() -> None:
 # behind PgBouncer the connection's options are not passed on, and a session's SET would stay
 # on a server connection that the app's requests use next.
 LOCK_TIMEOUT = "3s"
-# PostgreSQL: one migration run at a time on a database (MIGRATION_LOCK_KEY). Hosts started
-# together each run `serve`, which upgrades first; without it, their runs created the same
-# tables at once and all but one failed (a duplicate key in pg_type).
-LOCK_POLL_S = 0.5
 
 
 def _postgres_limits(connection: Connection) -> None:
@@ -53,7 +44,7 @@ def run_migrations_online() -> None:
     if engine.dialect.name == "postgresql":
         event.listen(engine, "begin", _postgres_limits)
     try:
-        with _one_run_at_a_time(engine), engine.connect() as connection:
+        with one_run_at_a_time(engine), engine.connect() as connection:
             if config.attributes.get("refuse_unknown_revisions"):  # upgrades (migrate.py)
                 _refuse_unknown_revisions(connection)  # under the lock: as the run finds it
             sqlite = connection.dialect.name == "sqlite"
@@ -82,44 +73,6 @@ def run_migrations_online() -> None:
                 _pragma(connection, "foreign_keys=ON")
     finally:
         engine.dispose()
-
-
-@contextmanager
-def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
-    """PostgreSQL: holds the migration lock for the block, a transaction-level advisory lock
-    in a transaction of its own on a connection of its own, so that it spans every
-    migration's own transaction. (A session-level lock would be taken and released on two
-    different server connections behind PgBouncer in transaction mode, and held for good by
-    whichever.) A run started meanwhile tries again every LOCK_POLL_S, outside any
-    transaction: a waiter blocked inside a statement would hold a snapshot, which a CREATE
-    INDEX CONCURRENTLY of the running migration waits for, unseen by the deadlock detector.
-    Once it has the lock, it finds the database at head and has nothing to do. The lock goes
-    with the transaction if this process dies. Other databases: nothing to take."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    # READ COMMITTED whatever the role's default: a snapshot kept all run (REPEATABLE READ)
-    # would be one that a CREATE INDEX CONCURRENTLY of the run's own waits for.
-    with engine.connect().execution_options(isolation_level="READ COMMITTED") as holder:
-        said = False
-        while True:
-            held = holder.begin()
-            if holder.exec_driver_sql(
-                f"SELECT pg_try_advisory_xact_lock({MIGRATION_LOCK_KEY})"
-            ).scalar():
-                break
-            held.rollback()
-            if not said:
-                print("syndication: waiting for another migration run to end", file=sys.stderr)
-                said = True
-            time.sleep(LOCK_POLL_S)
-        with held:  # committed, or rolled back on an error: either releases the lock
-            # Idle in this transaction for the whole run: a role's idle (or, from PostgreSQL
-            # 17, transaction) timeout would end it, and the lock with it.
-            holder.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
-            if (holder.dialect.server_version_info or (0,)) >= (17,):
-                holder.exec_driver_sql("SET LOCAL transaction_timeout = 0")
-            yield
 
 
 def _refuse_unknown_revisions(connection: Connection) -> None:

@@ -288,3 +288,28 @@ def test_alembic_stamp_purge_still_repairs_an_unknown_revision(
     with newer_schema(engine):
         command.stamp(migrate.alembic_config(settings), "head", purge=True)
         assert revision(engine) == head
+
+
+def test_the_lock_keeps_no_snapshot_under_a_repeatable_read_default(fresh_postgres: str) -> None:
+    """The lock's transaction lasts the whole run; under a role's or database's REPEATABLE
+    READ default it would keep its first snapshot all along, and a CREATE INDEX
+    CONCURRENTLY of the run's own would wait for it for good. It reads READ COMMITTED."""
+    assert POSTGRES_URL
+    name = make_url(fresh_postgres).database
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        default = "SET default_transaction_isolation = 'repeatable read'"
+        conn.execute(text(f'ALTER DATABASE "{name}" {default}'))
+    admin.dispose()
+    settings = Settings(database_url=fresh_postgres)
+    migrate.upgrade(settings)
+    engine = make_engine(settings)
+    try:
+        autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with migrate.one_run_at_a_time(engine), autocommit as ddl:
+            shown = ddl.exec_driver_sql("SHOW default_transaction_isolation").scalar()
+            assert shown == "repeatable read"
+            ddl.exec_driver_sql("SET statement_timeout = '10s'")  # a hang fails, not stalls
+            ddl.exec_driver_sql("CREATE INDEX CONCURRENTLY ix_probe ON partner (name)")
+    finally:
+        engine.dispose()
