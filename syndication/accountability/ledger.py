@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from syndication.accountability.models import DeliveryRecord, Holding
 from syndication.articles.models import Article
 from syndication.catalog import CatalogState
-from syndication.db import in_list, session_scope
+from syndication.db import constant, in_list, session_scope
 from syndication.errors import NotFound
 from syndication.partners.models import Partner
 from syndication.usage.models import PartnerPage
@@ -157,7 +157,7 @@ def _related_pages_query(dialect: str, bound: str) -> Select:
         .where(
             col(PartnerPage.partner_id) == bindparam("partner_id"),
             in_list(col(Article.canonical_url), "urls", String, dialect),
-            Article.status == "published",
+            Article.status == constant("published"),
             held,
         )
         .order_by(col(PartnerPage.first_id))

@@ -36,6 +36,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
 from syndication.articles.models import Article
+from syndication.db import constant
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.licensing.candidates import (
     TOMBSTONE_DAYS,
@@ -261,7 +262,7 @@ def _closure_statement(windows: int) -> CompoundSelect | Select:
             literal_column(str(n), Integer).label("n"), func.max(col(Article.published_at))
         ).where(
             col(Article.license) == bindparam(f"code_{n}"),
-            col(Article.status) == "published",
+            col(Article.status) == constant("published"),
             col(Article.published_at) <= bindparam(f"closed_by_{n}"),
         )
         for n in range(windows)

@@ -15,7 +15,7 @@ from syndication import catalog
 from syndication.accountability.ledger import Delivery, related_pages
 from syndication.articles.models import Article
 from syndication.catalog import CatalogState
-from syndication.db import in_list
+from syndication.db import constant, in_list
 from syndication.feeds.listing import (
     Page,
     Withdrawal,
@@ -93,7 +93,7 @@ def _catalog_and_licenses_query() -> Select:
         select(func.max(col(Article.withdrawn_at)))
         .where(  # on ix_article_license_status_withdrawn, per license
             col(Article.license).in_(partner_codes),
-            col(Article.status) == "withdrawn",
+            col(Article.status) == constant("withdrawn"),
             col(Article.withdrawn_at) <= bindparam("aged_before"),
         )
         .scalar_subquery()

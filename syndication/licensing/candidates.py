@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
 from syndication.articles.models import Article
+from syndication.db import constant
 from syndication.licensing.entitlement import LicenseFacts, PartnerFacts
 
 # Withdrawn pieces are announced as tombstones for this long after the withdrawal.
@@ -57,7 +58,7 @@ def listing_template(shape: Shape) -> ColumnElement[bool]:
         if windowed:
             clause = and_(clause, col(Article.published_at) > bindparam(f"opened_{i}"))
         per_license.append(clause)
-    return and_(col(Article.status) == "published", _static(per_license, sections))
+    return and_(col(Article.status) == constant("published"), _static(per_license, sections))
 
 
 @lru_cache(maxsize=64)
@@ -68,7 +69,7 @@ def tombstone_template(shape: tuple[int, bool]) -> ColumnElement[bool]:
     codes: list[BindParameter[str]] = [bindparam(f"code_{i}") for i in range(held)]
     per_license: list[ColumnElement[bool]] = [col(Article.license).in_(codes)] if held else []
     return and_(
-        col(Article.status) == "withdrawn",
+        col(Article.status) == constant("withdrawn"),
         col(Article.withdrawn_at) > bindparam("withdrawn_after"),
         _static(per_license, sections),
     )
