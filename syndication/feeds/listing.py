@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
 from syndication.articles.models import Article
-from syndication.db import constant
+from syndication.db import UNPREPARED, constant
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.licensing.candidates import (
     TOMBSTONE_DAYS,
@@ -137,7 +137,13 @@ def _scan_statement(
         if backwards
         else (col(Article.published_at).desc(), col(Article.id).desc())
     )
-    return select(*columns).where(*where).order_by(*order).limit(bindparam("batch", type_=Integer))
+    return (
+        select(*columns)
+        .where(*where)
+        .order_by(*order)
+        .limit(bindparam("batch", type_=Integer))
+        .execution_options(**{UNPREPARED: True})  # its plan depends on the licenses
+    )
 
 
 def scan_page(
@@ -267,7 +273,8 @@ def _closure_statement(windows: int) -> CompoundSelect | Select:
         )
         for n in range(windows)
     ]
-    return branches[0] if windows == 1 else union_all(*branches)
+    statement = branches[0] if windows == 1 else union_all(*branches)
+    return statement.execution_options(**{UNPREPARED: True})  # its plan depends on the licenses
 
 
 def last_closure(session: Session, licenses: dict[str, License], now: datetime) -> datetime | None:

@@ -183,16 +183,23 @@ def test_feed_queries_use_the_article_indexes(engine: Engine, settings: Settings
         assert all("USING INDEX ix_article_license_status_withdrawn" in p for p in stones), stones
 
 
-def test_a_workers_renders_plan_the_catalog_read_once(engine: Engine, settings: Settings) -> None:
+def test_a_workers_renders_plan_the_catalog_read_once_and_each_scan_for_its_licenses(
+    engine: Engine, settings: Settings
+) -> None:
     """PostgreSQL plans a prepared statement for its parameters five times, then keeps a
-    generic plan only if that costs no more. With the withdrawn status bound as a parameter,
-    the catalog read's generic plan guessed a third of all pieces withdrawn, so each render
-    planned it again (~0.2 ms, a fifth of that read): the status is now in the text."""
+    generic plan only if that costs no more.
+    - The catalog read: with the withdrawn status bound as a parameter, its generic plan
+      guessed a third of all pieces withdrawn, so each render planned it again (~0.2 ms, a
+      fifth of that read). The status is now in the text, and it keeps one plan.
+    - The scan and the window-closure read take the licenses as parameters. A generic plan
+      for them, chosen on partners holding common licenses, read the published_at index and
+      filtered out every other piece for a partner holding a rare one. They are not
+      prepared, so each run is planned for its own licenses."""
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: its plan cache")
-    _seed(engine)
+    _seed(engine)  # the partner holds a rare license with a window: both reads run
     with engine.connect() as conn:  # one session, as a pooled connection serves many renders
-        # psycopg prepares a statement at its 5th run; the server plans it for its values
+        # psycopg prepares a statement at its sixth run; the server plans it for its values
         # five times more before it may keep a generic plan.
         for _ in range(15):
             # Ends with COMMIT, as read_snapshot does: psycopg keeps its prepared statements
@@ -206,3 +213,6 @@ def test_a_workers_renders_plan_the_catalog_read_once(engine: Engine, settings: 
     catalog = [row for row in prepared if "catalog_state.version" in row[0]]
     assert catalog, prepared
     assert all(generic > 0 for _, generic, _ in catalog), catalog
+    scans = [row for row in prepared if "ORDER BY article.published_at" in row[0]]
+    closures = [row for row in prepared if "max(article.published_at)" in row[0]]
+    assert not scans and not closures, (scans, closures)
