@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from psycopg import ServerCursor
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -190,7 +191,7 @@ def make_engine(settings: Settings) -> Engine:
         connect_args=connect_args,
         json_deserializer=json_loads,
     )
-    if url.get_backend_name() == "postgresql":
+    if url.get_backend_name() == "postgresql" and engine.dialect.driver == "psycopg":
         event.listen(engine, "do_execute", _execute_unprepared)
     return engine
 
@@ -206,8 +207,10 @@ def _execute_unprepared(cursor: Any, statement: str, parameters: Any, context: A
     window-closure read take the licenses as parameters: warmed by partners holding common
     licenses, their generic plan walked the published_at index and filtered out every
     other piece (20,000 rows, ~8 ms) for a partner holding a rare one. Unprepared, each run
-    is planned for its own licenses, as unprepared statements are anyway; it costs a parse."""
-    if not context.execution_options.get(UNPREPARED):
+    is planned for its own licenses; against a statement that was planned for its values on
+    every run anyway (the scan, mostly), it costs a parse. A server-side cursor (streamed
+    results) is declared, never prepared, and takes no `prepare`: left to SQLAlchemy."""
+    if not context.execution_options.get(UNPREPARED) or isinstance(cursor, ServerCursor):
         return False  # SQLAlchemy's own execute
     cursor.execute(statement, parameters, prepare=False)
     return True

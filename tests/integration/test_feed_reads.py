@@ -11,14 +11,14 @@ from types import SimpleNamespace
 import feedparser
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, literal_column, select, text
 from sqlalchemy.engine import Engine
 
 from syndication import catalog
 from syndication.accountability.ledger import related_pages
 from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
-from syndication.db import session_scope
+from syndication.db import UNPREPARED, session_scope
 from syndication.deps import _with_session
 from syndication.feeds.listing import last_closure
 from syndication.feeds.query import FeedQuery
@@ -207,8 +207,8 @@ def _feeds(engine: Engine, settings: Settings) -> SimpleNamespace:
 
 
 def _prepare_renders(engine: Engine, settings: Settings, partner: Partner) -> None:
-    """Renders enough for psycopg to prepare a render's statements (on their fifth use)."""
-    for _ in range(6):
+    """Renders enough for psycopg to prepare a render's statements (at their sixth run)."""
+    for _ in range(8):
         fill(_feeds(engine, settings), partner, "atom", FeedQuery())
 
 
@@ -422,3 +422,12 @@ def test_the_last_window_closure_is_one_statement_for_every_windowed_license(
     assert one == NOW - timedelta(days=3)
     assert later == NOW - timedelta(days=20)  # four days back, only the 30-day-old piece had
     assert none is None and not [s for s in seen if "FROM article" in s]
+
+
+def test_an_unprepared_read_can_still_be_streamed(engine: Engine) -> None:
+    """db.UNPREPARED runs a read with psycopg's prepare=False; a server-side cursor (streamed
+    results) takes no such argument, and is left to SQLAlchemy."""
+    statement = select(literal_column("1")).execution_options(**{UNPREPARED: True})
+    with engine.connect() as conn:
+        assert conn.execution_options(stream_results=True).execute(statement).all() == [(1,)]
+        assert conn.execute(statement).all() == [(1,)]
