@@ -312,8 +312,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as exc:
+        from alembic.util import CommandError
         from sqlalchemy.exc import SQLAlchemyError
 
+        if isinstance(exc, CommandError):  # `db upgrade/downgrade REV` of a revision not here
+            _fail(str(exc).splitlines()[0])
         if isinstance(exc, SQLAlchemyError | OSError):
             _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
         raise

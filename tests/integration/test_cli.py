@@ -209,3 +209,13 @@ def test_db_upgrade_refuses_a_database_a_newer_release_upgraded(
             )
         )
         assert revision(engine) == NEWER
+
+
+@pytest.mark.parametrize("command", ["upgrade", "downgrade"])
+def test_db_commands_refuse_an_unknown_revision_in_one_line(run, command: str) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run("db", command, "no_such_revision")
+    assert code == 1
+    # The last line: an earlier test's logging handler may have written to stderr too.
+    assert err.strip().splitlines()[-1] == (
+        "syndication: Can't locate revision identified by 'no_such_revision'"
+    )
