@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from syndication import migrate
 from syndication.db import make_engine
 from syndication.settings import Settings
 from syndication.tables import metadata
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, scratch_postgres
 
 
 def _diff(settings: Settings) -> list:
@@ -194,16 +193,8 @@ def fresh_postgres() -> Iterator[str]:
     """An empty database of its own on the test server, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("SYNDICATION_TEST_POSTGRES_URL is not set (see .ci/run)")
-    name = f"syndication_race_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres("syndication_race") as url:
+        yield url
 
 
 def test_hosts_started_together_migrate_one_at_a_time(fresh_postgres: str) -> None:
