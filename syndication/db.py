@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 from psycopg import ServerCursor
+from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -192,28 +193,87 @@ def make_engine(settings: Settings) -> Engine:
         json_deserializer=json_loads,
     )
     if url.get_backend_name() == "postgresql" and engine.dialect.driver == "psycopg":
-        event.listen(engine, "do_execute", _execute_unprepared)
+        event.listen(engine, "do_execute", _execute)
+        event.listen(engine, "do_execute_no_params", _execute_no_params)
+        event.listen(engine, "do_executemany", _execute_many)
     return engine
 
 
 # An execution option: the statement is planned for its own values on every run (see
-# `_execute_unprepared`). Set on the statements whose best plan depends on which licenses.
+# `_execute`). Set on the statements whose best plan depends on which licenses.
 UNPREPARED = "syndication_unprepared"
+# A connection's execution option (`read_snapshot`, psycopg only): the connection runs in
+# autocommit, and the snapshot's BEGIN is sent with its first statement, in one round trip.
+SNAPSHOT = "syndication_snapshot"
+# An execution option of a snapshot's last read: its COMMIT is sent with it, in one round trip.
+# The snapshot is over once it has run; a statement after it in the same session raises.
+ENDS_SNAPSHOT = "syndication_ends_snapshot"
+BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
-def _execute_unprepared(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    """psycopg prepares a statement at its sixth run on a connection, and PostgreSQL may then
-    keep one generic plan for it, chosen for an average parameter. A feed's scan and its
-    window-closure read take the licenses as parameters: warmed by partners holding common
-    licenses, their generic plan walked the published_at index and filtered out every
-    other piece (20,000 rows, ~8 ms) for a partner holding a rare one. Unprepared, each run
-    is planned for its own licenses; against a statement that was planned for its values on
-    every run anyway (the scan, mostly), it costs a parse. A server-side cursor (streamed
-    results) is declared, never prepared, and takes no `prepare`: left to SQLAlchemy."""
-    if not context.execution_options.get(UNPREPARED) or isinstance(cursor, ServerCursor):
-        return False  # SQLAlchemy's own execute
-    cursor.execute(statement, parameters, prepare=False)
+class SnapshotMisuse(RuntimeError):
+    """A statement after the read that ended its snapshot (ENDS_SNAPSHOT), which would read a
+    second snapshot of the database mixed with the first; or an executemany, which would run
+    outside the snapshot's transaction."""
+
+
+def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """psycopg's execution, for three options (else SQLAlchemy's own, answering False).
+
+    UNPREPARED: psycopg prepares a statement at its sixth run on a connection, and
+    PostgreSQL may then keep one generic plan for it, chosen for an average parameter. A
+    feed's scan and its window-closure read take the licenses as parameters: warmed by
+    partners holding common licenses, their generic plan walked the published_at index and
+    filtered out every other piece (20,000 rows, ~8 ms) for a partner holding a rare one.
+    Unprepared, each run is planned for its own licenses; against a statement that was
+    planned for its values on every run anyway (the scan, mostly), it costs a parse.
+
+    SNAPSHOT and ENDS_SNAPSHOT: each round trip to the server cost a cold render 0.2-0.3 ms
+    here, more than most of its statements take to run. On a snapshot connection (autocommit,
+    so psycopg sends no BEGIN of its own) the first statement goes in one pipeline with the
+    snapshot's BEGIN, and the statement marked ENDS_SNAPSHOT with COMMIT: the server answers
+    both at once. An error in either fails the statement, and the session rolls back.
+
+    A server-side cursor (streamed results) is declared, never prepared, and takes no
+    `prepare` and no pipeline: it is left to SQLAlchemy, after a BEGIN of its own."""
+    options = context.execution_options
+    unprepared = options.get(UNPREPARED, False)
+    connection = cursor.connection
+    begin = False
+    if options.get(SNAPSHOT, False):
+        if getattr(connection, "_syndication_snapshot_over", False):
+            raise SnapshotMisuse("a statement after the read that ended the snapshot")
+        begin = connection.pgconn.transaction_status == TransactionStatus.IDLE
+    end = options.get(ENDS_SNAPSHOT, False) and options.get(SNAPSHOT, False)
+    if isinstance(cursor, ServerCursor):
+        if begin:
+            connection.execute(BEGIN_SNAPSHOT, prepare=False)
+        return False
+    if not (begin or end):
+        if not unprepared:
+            return False  # SQLAlchemy's own execute
+        cursor.execute(statement, parameters, prepare=False)
+        return True
+    with connection.pipeline():
+        if begin:
+            connection.execute(BEGIN_SNAPSHOT, prepare=False)
+        cursor.execute(statement, parameters, prepare=False if unprepared else None)
+        if end:
+            connection.execute("COMMIT", prepare=False)
+    if end:
+        connection._syndication_snapshot_over = True
     return True
+
+
+def _execute_no_params(cursor: Any, statement: str, context: Any) -> bool:
+    return _execute(cursor, statement, None, context)
+
+
+def _execute_many(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """A snapshot only reads; an executemany there would run outside its transaction."""
+    if context.execution_options.get(SNAPSHOT, False):
+        raise SnapshotMisuse("executemany in a read snapshot")
+    return False
 
 
 def with_options(url: URL, ours: str) -> str:
@@ -251,11 +311,21 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
     ends with COMMIT, not the pool's ROLLBACK: psycopg forgets its prepared statements at
     every ROLLBACK and keeps them across COMMIT, so a worker's repeated reads are prepared
     after a few uses and skip parsing and planning. statement_timeout is set per connection
-    (make_engine) and bounds each statement."""
+    (make_engine) and bounds each statement.
+
+    With psycopg the connection is in autocommit for the session and `_execute` sends the
+    BEGIN with the first statement (SNAPSHOT); a read marked ENDS_SNAPSHOT takes the COMMIT
+    with it, and must be the session's last."""
     with session_scope(engine, write=False) as session:
         if engine.dialect.name == "postgresql":
-            snapshot = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-            session.connection(execution_options=snapshot)
+            if engine.dialect.driver == "psycopg":
+                connection = session.connection(
+                    execution_options={"isolation_level": "AUTOCOMMIT", SNAPSHOT: True}
+                )
+                connection.connection.dbapi_connection._syndication_snapshot_over = False  # type: ignore[union-attr]
+            else:
+                snapshot = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                session.connection(execution_options=snapshot)
         yield session
 
 

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from syndication.accountability.models import DeliveryRecord, Holding
 from syndication.articles.models import Article
 from syndication.catalog import CatalogState
-from syndication.db import constant, in_list, session_scope
+from syndication.db import ENDS_SNAPSHOT, constant, in_list, session_scope
 from syndication.errors import NotFound
 from syndication.partners.models import Partner
 from syndication.usage.models import PartnerPage
@@ -172,8 +172,16 @@ def _related_pages_query(dialect: str, bound: str) -> Select:
     return query
 
 
+_ENDS = {ENDS_SNAPSHOT: True}
+
+
 def related_pages(
-    session: Session, partner_id: int, urls: Iterable[str], *, upto: Upto
+    session: Session,
+    partner_id: int,
+    urls: Iterable[str],
+    *,
+    upto: Upto,
+    ends_snapshot: bool = False,
 ) -> dict[str, str]:
     """Our canonical URL -> the partner's own page, for related pieces the partner holds
     (ledger) and showed (pixel hit with a page); of several pages, the one first seen last
@@ -181,14 +189,16 @@ def related_pages(
     the pages first seen up to the catalog's `usage_upto` (feeds pass the value they read with
     the version, the others "catalog"), so what they show moves with the catalog's version,
     and with the caches keyed on it, alike in every worker: later hits on a page do not
-    reorder them."""
+    reorder them. `ends_snapshot`: the last read of a `db.read_snapshot` session, which takes
+    its COMMIT with it (db.ENDS_SNAPSHOT)."""
     wanted = sorted(set(urls))
     if not wanted:
         return {}
     connection = session.connection()  # Core: plain column rows, no ORM execution path
     bound = "none" if upto is None else "catalog" if upto == "catalog" else "param"
     query = _related_pages_query(connection.dialect.name, bound)
-    rows = connection.execute(query, {"partner_id": partner_id, "urls": wanted, "upto": upto})
+    values = {"partner_id": partner_id, "urls": wanted, "upto": upto}
+    rows = connection.execute(query, values, execution_options=_ENDS if ends_snapshot else None)
     pages: dict[str, str] = {}
     for canonical, page in rows:
         if page and _is_web_page(page):

@@ -24,6 +24,7 @@ from syndication.feeds.listing import (
     namespaces,
     scan_page,
     tombstones,
+    tombstones_of,
 )
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.feeds.view import FeedItem, FeedView, PageLinks, Tombstone, scrubbed
@@ -151,7 +152,8 @@ def _items(
         result = connection.execute(_page_query(connection.dialect.name), {"ids": missing})
         articles = {**articles, **{row.id: row for row in namespaces(result)}}
     urls = {link["url"] for ident, _, _ in page.rows for link in articles[ident].related}
-    pages = related_pages(session, partner.id, urls, upto=usage_upto)  # none: no statement
+    # The snapshot's last read (none: no statement), with its COMMIT (db.ENDS_SNAPSHOT).
+    pages = related_pages(session, partner.id, urls, upto=usage_upto, ends_snapshot=True)
     items, visible_since, deliveries = [], [], []
     for ident, _, decision in page.rows:
         article = articles[ident]
@@ -222,12 +224,22 @@ def build_feed(
         partner = session.get(Partner, partner_id) or partner  # gone: the next pull gets a 401
     granted = sorted(lics)
     facts = PartnerSnapshot.of(partner)
-    page = scan_page(session, facts, granted, lics, query, now)
+    # On PostgreSQL a first page's tombstone candidates come with its scan, in the same
+    # statement: a round trip less. On SQLite the union cost as much as the read it saved.
+    merged = query.first_page and session.connection().dialect.name == "postgresql"
+    page = scan_page(session, facts, granted, lics, query, now, with_tombstones=merged)
+    gone, ages_out = (
+        tombstones_of(page.withdrawn, facts, granted, lics, now)
+        if merged
+        else tombstones(session, facts, granted, lics, query, now)
+        if query.first_page
+        else ([], None)
+    )
+    closure = last_closure(session, lics, now)
+    # The related pages are the snapshot's last read, which takes its COMMIT with it: nothing
+    # after it reads the database.
     items, visible_since, deliveries = _items(
         session, settings, partner, page, lics, now, usage_upto
-    )
-    gone, ages_out = (
-        tombstones(session, facts, granted, lics, query, now) if query.first_page else ([], None)
     )
     stones = tuple(_tombstone(settings, g) for g in gone)
     # The body's `updated` moves only with what this partner sees (so unrelated writes keep
@@ -236,7 +248,6 @@ def build_feed(
         [*visible_since, *(t.when for t in stones)],
         default=partner.created_at,
     )
-    closure = last_closure(session, lics, now)
     # A tombstone leaves the first page 30 days after the withdrawal, by time alone (a safe
     # bound: the withdrawal may be one this partner was never told of).
     aged_out = (

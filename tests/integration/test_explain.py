@@ -154,7 +154,9 @@ def test_feed_queries_use_the_article_indexes(engine: Engine, settings: Settings
         for s, p in plans.items()
         if "max(article.published_at)" not in s and "catalog_state" not in s
     }
-    listing = [p for s, p in plans.items() if "status = " in s and "withdrawn_at >" not in s]
+    # On PostgreSQL a first page's scan and its tombstone candidates are one statement (a
+    # UNION ALL): its plan is in both lists, and each branch must use its index.
+    listing = [p for s, p in plans.items() if "'published'" in s and "partner_page" not in s]
     stones = [p for s, p in plans.items() if "withdrawn_at >" in s]
     related = [p for s, p in plans.items() if "partner_page" in s]
     assert not [s for s in plans if "usage_event" in s]  # no render reads the hits themselves

@@ -6,19 +6,29 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import feedparser
 import pytest
 from litestar.testing import TestClient
+from psycopg.pq import Trace
 from sqlalchemy import event, insert, literal_column, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from syndication import catalog
 from syndication.accountability.ledger import related_pages
 from syndication.accountability.models import DeliveryRecord
 from syndication.articles.models import Article
-from syndication.db import UNPREPARED, session_scope
+from syndication.db import (
+    ENDS_SNAPSHOT,
+    UNPREPARED,
+    SnapshotMisuse,
+    make_engine,
+    read_snapshot,
+    session_scope,
+)
 from syndication.deps import _with_session
 from syndication.feeds.listing import last_closure
 from syndication.feeds.query import FeedQuery
@@ -431,3 +441,120 @@ def test_an_unprepared_read_can_still_be_streamed(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execution_options(stream_results=True).execute(statement).all() == [(1,)]
         assert conn.execute(statement).all() == [(1,)]
+
+
+def _round_trips(trace: str) -> list[str]:
+    """What the client sent before each wait for the server, from libpq's trace: each batch of
+    messages ends with a Sync (extended protocol) or is one Query (simple protocol). A
+    statement is named by its first word, or "prepared" (a Bind of one prepared earlier)."""
+    trips: list[str] = []
+    batch: list[str] = []
+    parsed = ""
+    for line in trace.splitlines():  # a statement's later lines carry no message of their own
+        direction, _length, message, *rest = [*line.split("\t"), "", ""]
+        if direction != "F":
+            continue
+        if message == "Parse":
+            parsed = rest[0].split('"')[3].split()[0]
+        elif message == "Bind" and rest[0].split('"')[3]:  # a named, prepared statement
+            parsed = "prepared"
+        elif message == "Execute":
+            batch.append(parsed)
+        elif message in ("Sync", "Query"):
+            trips.append(" + ".join(batch) if batch else rest[0].strip())
+            batch = []
+    return trips
+
+
+def test_a_render_waits_for_four_round_trips_on_postgresql(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """On PostgreSQL a first page's render waits for the server four times: the pool's ping;
+    BEGIN with the catalog read; the scan with the tombstone candidates (one statement); the
+    related pages with COMMIT. Each round trip cost a cold render 0.2-0.3 ms here; it waited
+    for seven (BEGIN, the tombstones and COMMIT apart)."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: its protocol")
+    engine = make_engine(settings)  # every connection traced from its first message
+    traces: list[Path] = []
+
+    def trace(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        traces.append(tmp_path / f"trace-{len(traces)}")
+        out = traces[-1].open("w")
+        dbapi_connection.pgconn.trace(out.fileno())
+        dbapi_connection.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
+        dbapi_connection._test_trace = out  # kept open while the connection lives
+
+    event.listen(engine, "connect", trace)
+    try:
+        partner_id = _seed(engine)
+        with session_scope(engine, write=False) as session:
+            partner = session.get_one(Partner, partner_id)
+        _prepare_renders(engine, settings, partner)  # prepared statements, as a warm worker
+        sizes = [path.stat().st_size for path in traces]
+        entry, deliveries = fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    finally:
+        engine.dispose()
+    assert [d.article_id for d in deliveries] == list(range(1, PIECES + 1))
+    assert b'rel="related"' in entry.body  # pieces with related links: their pages are read
+    sent = [path.read_text()[size:] for path, size in zip(traces, sizes, strict=False)]
+    [render] = [trace for trace in sent if trace]  # one connection served the render
+    trips = _round_trips(render)
+    assert trips == ['";"', "BEGIN + prepared", "SELECT", "prepared + COMMIT"], trips
+
+
+def test_a_read_snapshot_refuses_a_statement_after_the_read_that_ended_it(
+    engine: Engine,
+) -> None:
+    """ENDS_SNAPSHOT commits with the read it marks; a statement after it would read another
+    snapshot of the database, so on PostgreSQL it raises (SQLite's transaction lasts to the
+    session's end, and the option changes nothing there). The session's own end is then a
+    rollback, and the pool's connection is left fit for the next read."""
+    last = select(literal_column("1")).execution_options(**{ENDS_SNAPSHOT: True})
+    if engine.dialect.name != "postgresql":
+        with read_snapshot(engine) as session:
+            assert session.execute(last).all() == [(1,)]
+            assert session.execute(select(literal_column("2"))).all() == [(2,)]
+        return
+    with pytest.raises(SnapshotMisuse), read_snapshot(engine) as session:
+        assert session.execute(last).all() == [(1,)]
+        session.execute(select(literal_column("2")))
+    with read_snapshot(engine) as session:  # a fresh snapshot on the same pool
+        level = session.execute(text("SHOW transaction_isolation")).scalar()
+        assert level == "repeatable read"
+        assert session.execute(text("SHOW transaction_read_only")).scalar() == "on"
+    with pytest.raises(SnapshotMisuse), read_snapshot(engine) as session:
+        session.execute(text("SELECT 1"))
+        session.connection().exec_driver_sql("SELECT %(n)s", [{"n": 1}, {"n": 2}])
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_failed_read_in_a_snapshot_rolls_it_back(engine: Engine, where: str) -> None:
+    """An error in the read sent with BEGIN, or in the one sent with COMMIT, fails that read;
+    the session rolls back and the connection serves the next snapshot, and the next writer,
+    at the pool's defaults."""
+    failing = select(literal_column("no_such_column")).select_from(text("catalog_state"))
+    if where == "last":
+        failing = failing.execution_options(**{ENDS_SNAPSHOT: True})
+    with pytest.raises(DBAPIError), read_snapshot(engine) as session:
+        if where == "last":
+            session.execute(text("SELECT 1"))
+        session.execute(failing)
+    with read_snapshot(engine) as session:
+        assert session.execute(text("SELECT 2")).scalar() == 2
+    with session_scope(engine) as session:
+        session.execute(text("UPDATE catalog_state SET version = version + 1"))
+        if engine.dialect.name == "postgresql":
+            isolation = session.execute(text("SHOW transaction_isolation")).scalar()
+            assert isolation == "read committed"
+
+
+def test_a_snapshot_can_stream_its_first_read(engine: Engine) -> None:
+    """A server-side cursor (streamed results) is declared, so it needs the snapshot's
+    transaction begun first; it takes its own BEGIN and sees the snapshot's isolation."""
+    with read_snapshot(engine) as session:
+        streamed = select(literal_column("1")).execution_options(stream_results=True)
+        assert session.execute(streamed).all() == [(1,)]
+        if engine.dialect.name == "postgresql":
+            level = session.execute(text("SHOW transaction_isolation")).scalar()
+            assert level == "repeatable read"

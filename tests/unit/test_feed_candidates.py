@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from syndication.articles.models import Article
-from syndication.feeds.listing import scan_page, tombstones
+from syndication.feeds.listing import Page, scan_page, tombstones, tombstones_of
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.licensing.candidates import (
     TOMBSTONE_DAYS,
@@ -201,6 +201,11 @@ def test_statements_built_once_per_shape_answer_what_the_rule_does(
     with Session(engine) as session:
         page = scan_page(session, partner, granted, by_code, query, now)  # type: ignore[arg-type]
         gone, _ = tombstones(session, partner, granted, by_code, query, now)  # type: ignore[arg-type]
+        if query.first_page:  # the scan and the tombstones in one statement answer the same
+            _same_with_tombstones(session, partner, granted, by_code, query, now, page)
+        else:
+            with pytest.raises(ValueError, match="first page"):
+                scan_page(session, partner, granted, by_code, query, now, with_tombstones=True)  # type: ignore[arg-type]
 
     def verdict(a: A) -> Verdict:
         return decide(partner, granted, a, by_code[a.license], now).verdict
@@ -241,3 +246,54 @@ def test_statements_built_once_per_shape_answer_what_the_rule_does(
         reverse=True,
     )
     assert [w.article.id for w in gone] == [a.id for a in stones]
+
+
+def _same_with_tombstones(
+    session: Session,
+    partner: P,
+    granted: list[str],
+    by_code: dict[str, L],
+    query: FeedQuery,
+    now: datetime,
+    page: Page,
+) -> list[int]:
+    """`scan_page(with_tombstones=True)` (one statement, PostgreSQL's first pages) answers the
+    page `page` is, and the tombstones `tombstones` reads apart; answers their ids."""
+    both = scan_page(session, partner, granted, by_code, query, now, with_tombstones=True)  # type: ignore[arg-type]
+    assert both == page and both.loaded.keys() == page.loaded.keys()
+    gone, ages_out = tombstones(session, partner, granted, by_code, query, now)  # type: ignore[arg-type]
+    merged, merged_ages_out = tombstones_of(both.withdrawn, partner, granted, by_code, now)  # type: ignore[arg-type]
+    ids = [w.article.id for w in gone]
+    assert [w.article.id for w in merged] == ids and merged_ages_out == ages_out
+    assert [w.license for w in merged] == [w.license for w in gone]
+    return ids
+
+
+def test_a_first_page_reads_its_tombstones_with_its_scan(engine: Engine) -> None:
+    """A catalog with tombstones of several ages and licenses, pieces under embargo and
+    pieces the partner may not have: the union (scan_page(with_tombstones=True)) answers the
+    scan's page and the tombstones' own read, with no filter and with each filter."""
+    now = T0
+    pieces = tuple(
+        A(
+            id=n + 1,
+            status="withdrawn" if n % 3 == 0 else "published",
+            section=SECTIONS[n % 7 % 3],
+            license=CODES[n % 4 % 3],
+            published_at=now - timedelta(days=n),
+            embargo_until=now + timedelta(hours=1) if n % 5 == 1 else None,
+            withdrawn_at=now - timedelta(days=n * 3 % 45) if n % 3 == 0 else None,
+        )
+        for n in range(30)
+    )
+    _store(engine, pieces)
+    partner = P(active=True, audience=10_000, sees_embargoed=False, sections=None)
+    lics = {c: L(c, c, 0, None) for c in CODES}
+    granted = ["free", "local"]
+    with Session(engine) as session:
+        for query in (FeedQuery(limit=5), FeedQuery(limit=50), FeedQuery(section="sport"),
+                      FeedQuery(since=now - timedelta(days=20))):  # fmt: skip
+            page = scan_page(session, partner, granted, lics, query, now)  # type: ignore[arg-type]
+            ids = _same_with_tombstones(session, partner, granted, lics, query, now, page)
+            if query.since is None and query.section is None:
+                assert len(ids) >= 3, ids  # tombstones under both licenses, newest first
