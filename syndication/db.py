@@ -213,8 +213,8 @@ BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 class SnapshotMisuse(RuntimeError):
     """A statement after the read that ended its snapshot (ENDS_SNAPSHOT), which would read a
-    second snapshot of the database mixed with the first; or an executemany, which would run
-    outside the snapshot's transaction."""
+    second snapshot of the database mixed with the first; a streamed read marked to end one;
+    or an executemany in one."""
 
 
 def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
@@ -235,7 +235,8 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
     both at once. An error in either fails the statement, and the session rolls back.
 
     A server-side cursor (streamed results) is declared, never prepared, and takes no
-    `prepare` and no pipeline: it is left to SQLAlchemy, after a BEGIN of its own."""
+    `prepare` and no pipeline: it is left to SQLAlchemy, after a BEGIN of its own; it cannot
+    end a snapshot, whose transaction its later fetches need."""
     options = context.execution_options
     unprepared = options.get(UNPREPARED, False)
     connection = cursor.connection
@@ -246,6 +247,8 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
         begin = connection.pgconn.transaction_status == TransactionStatus.IDLE
     end = options.get(ENDS_SNAPSHOT, False) and options.get(SNAPSHOT, False)
     if isinstance(cursor, ServerCursor):
+        if end:  # its rows are fetched after the call, in the transaction
+            raise SnapshotMisuse("a streamed read cannot end a snapshot")
         if begin:
             connection.execute(BEGIN_SNAPSHOT, prepare=False)
         return False
@@ -270,7 +273,8 @@ def _execute_no_params(cursor: Any, statement: str, context: Any) -> bool:
 
 
 def _execute_many(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    """A snapshot only reads; an executemany there would run outside its transaction."""
+    """A snapshot only reads. An executemany (a write's tool) has no place in it, and as its
+    first statement it would run before the BEGIN, which only `_execute` sends."""
     if context.execution_options.get(SNAPSHOT, False):
         raise SnapshotMisuse("executemany in a read snapshot")
     return False
@@ -313,12 +317,13 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
     after a few uses and skip parsing and planning. statement_timeout is set per connection
     (make_engine) and bounds each statement.
 
-    With psycopg the connection is in autocommit for the session and `_execute` sends the
-    BEGIN with the first statement (SNAPSHOT); a read marked ENDS_SNAPSHOT takes the COMMIT
-    with it, and must be the session's last."""
+    With psycopg (an engine of `make_engine`, which installs `_execute`) the connection is in
+    autocommit for the session and `_execute` sends the BEGIN with the first statement
+    (SNAPSHOT); a read marked ENDS_SNAPSHOT takes the COMMIT with it, and must be the
+    session's last. Any other engine sets the transaction's isolation on the connection."""
     with session_scope(engine, write=False) as session:
         if engine.dialect.name == "postgresql":
-            if engine.dialect.driver == "psycopg":
+            if event.contains(engine, "do_execute", _execute):  # make_engine's, with psycopg
                 connection = session.connection(
                     execution_options={"isolation_level": "AUTOCOMMIT", SNAPSHOT: True}
                 )

@@ -195,12 +195,7 @@ def scan_page(
         if whole:
             rows = namespaces(result)
             if with_tombstones:
-                withdrawn = [row for row in rows if row.part == 1]
-                rows = [row for row in rows if row.part == 0]
-                # UNION ALL promises no order: each branch's own again (the rows come in
-                # it, so the sorts cost little)
-                rows.sort(key=_listed_order, reverse=True)
-                withdrawn.sort(key=_withdrawn_order, reverse=True)
+                rows, withdrawn = split_union(rows)
             loaded, whole = {row.id: row for row in rows}, False
         else:
             rows = result.all()
@@ -259,6 +254,15 @@ def _listed_order(row: Any) -> tuple[datetime, int]:
 
 def _withdrawn_order(row: Any) -> tuple[datetime, int]:
     return row.withdrawn_at, row.id
+
+
+def split_union(rows: list[Any]) -> tuple[list[Any], list[Any]]:
+    """`_first_batch_statement`'s rows: the listed ones, newest published first, and the
+    tombstone candidates, newest withdrawal first. UNION ALL promises no order, so each is
+    sorted again (the rows come in it, so the sorts cost little)."""
+    listed = sorted((row for row in rows if row.part == 0), key=_listed_order, reverse=True)
+    withdrawn = sorted((row for row in rows if row.part == 1), key=_withdrawn_order, reverse=True)
+    return listed, withdrawn
 
 
 @lru_cache(maxsize=512)

@@ -196,7 +196,9 @@ def test_a_workers_renders_plan_the_catalog_read_once_and_each_scan_for_its_lice
     - The scan and the window-closure read take the licenses as parameters. A generic plan
       for them, chosen on partners holding common licenses, read the published_at index and
       filtered out every other piece for a partner holding a rare one. They are not
-      prepared, so each run is planned for its own licenses."""
+      prepared, so each run is planned for its own licenses (a first page's scan carries its
+      tombstone candidates' read along, a UNION ALL: planned each run too, as that read's
+      custom plans were)."""
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: its plan cache")
     _seed(engine)  # the partner holds a rare license with a window: both reads run

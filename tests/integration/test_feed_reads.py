@@ -13,7 +13,7 @@ import feedparser
 import pytest
 from litestar.testing import TestClient
 from psycopg.pq import Trace
-from sqlalchemy import event, insert, literal_column, select, text
+from sqlalchemy import create_engine, event, insert, literal_column, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -30,10 +30,12 @@ from syndication.db import (
     session_scope,
 )
 from syndication.deps import _with_session
-from syndication.feeds.listing import last_closure
+from syndication.feeds.listing import last_closure, scan_page, tombstones, tombstones_of
 from syndication.feeds.query import FeedQuery
 from syndication.feeds.service import _catalog_and_licenses, _licenses, _page_query
 from syndication.feeds.serving import _authenticate, fill
+from syndication.licensing.candidates import TOMBSTONE_DAYS
+from syndication.licensing.entitlement import PartnerSnapshot
 from syndication.licensing.models import License
 from syndication.partners.models import Partner, PartnerLicense
 from syndication.partners.service import issue_key
@@ -558,3 +560,57 @@ def test_a_snapshot_can_stream_its_first_read(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             level = session.execute(text("SHOW transaction_isolation")).scalar()
             assert level == "repeatable read"
+
+
+def test_a_streamed_read_cannot_end_a_snapshot(engine: Engine) -> None:
+    """A server-side cursor fetches its rows after the call, in the snapshot's transaction: a
+    streamed read marked ENDS_SNAPSHOT is refused rather than left open or cut short."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: server-side cursors")
+    last = select(literal_column("1")).execution_options(
+        **{ENDS_SNAPSHOT: True}, stream_results=True
+    )
+    with pytest.raises(SnapshotMisuse, match="streamed"), read_snapshot(engine) as session:
+        session.execute(last).all()
+
+
+def test_a_snapshot_on_an_engine_of_another_making_is_one_snapshot_still(
+    settings: Settings,
+) -> None:
+    """read_snapshot pipelines BEGIN only where make_engine installed the hook that sends it;
+    on any other psycopg engine it sets the isolation on the connection, as before."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    other = create_engine(settings.database_url)
+    try:
+        with read_snapshot(other) as session:
+            level = session.execute(text("SHOW transaction_isolation")).scalar()
+            assert level == "repeatable read"
+            assert session.execute(text("SHOW transaction_read_only")).scalar() == "on"
+    finally:
+        other.dispose()
+
+
+def test_a_first_pages_scan_with_its_tombstones_answers_as_both_apart(engine: Engine) -> None:
+    """scan_page(with_tombstones=True), one UNION ALL statement (PostgreSQL's first pages),
+    answers the page and the tombstone candidates that the scan and `tombstones` read apart,
+    on both databases, for the whole page, a short one and a section."""
+    _seed(engine)
+    with engine.begin() as conn:  # three withdrawn, at three ages; one 40 days ago
+        for ident, days in ((3, 1), (5, 10), (6, 40), (7, 2)):
+            conn.execute(
+                text("UPDATE article SET status = 'withdrawn', withdrawn_at = :at WHERE id = :id"),
+                {"at": NOW - timedelta(days=days), "id": ident},
+            )
+    with session_scope(engine, write=False) as session:
+        partner = PartnerSnapshot.of(session.get_one(Partner, 1))
+        lics = {lic.code: lic for lic in session.execute(select(License)).scalars()}
+        granted = sorted(lics)
+        for query in (FeedQuery(), FeedQuery(limit=2), FeedQuery(section="news")):
+            apart = scan_page(session, partner, granted, lics, query, NOW)
+            gone, ages_out = tombstones(session, partner, granted, lics, query, NOW)
+            both = scan_page(session, partner, granted, lics, query, NOW, with_tombstones=True)
+            merged, merged_ages_out = tombstones_of(both.withdrawn, partner, granted, lics, NOW)
+            assert both == apart and both.loaded.keys() == apart.loaded.keys()
+            assert [w.article.id for w in merged] == [w.article.id for w in gone] == [3, 7, 5]
+            assert merged_ages_out == ages_out == NOW - timedelta(days=10 - TOMBSTONE_DAYS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from syndication.articles.models import Article
-from syndication.feeds.listing import Page, scan_page, tombstones, tombstones_of
+from syndication.feeds.listing import Page, scan_page, split_union, tombstones, tombstones_of
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.licensing.candidates import (
     TOMBSTONE_DAYS,
@@ -297,3 +298,19 @@ def test_a_first_page_reads_its_tombstones_with_its_scan(engine: Engine) -> None
             ids = _same_with_tombstones(session, partner, granted, lics, query, now, page)
             if query.since is None and query.section is None:
                 assert len(ids) >= 3, ids  # tombstones under both licenses, newest first
+
+
+def test_the_unions_rows_are_put_back_in_each_branchs_order() -> None:
+    """UNION ALL promises no order: split_union sorts each branch's rows again (listed: newest
+    published first; withdrawn: newest withdrawal first, ties by id, highest first)."""
+    rows = [
+        SimpleNamespace(part=1, id=4, published_at=T0, withdrawn_at=T0 - timedelta(days=2)),
+        SimpleNamespace(part=0, id=1, published_at=T0 - timedelta(days=1), withdrawn_at=None),
+        SimpleNamespace(part=1, id=5, published_at=T0, withdrawn_at=T0),
+        SimpleNamespace(part=0, id=2, published_at=T0, withdrawn_at=None),
+        SimpleNamespace(part=0, id=3, published_at=T0, withdrawn_at=None),
+        SimpleNamespace(part=1, id=6, published_at=T0, withdrawn_at=T0 - timedelta(days=2)),
+    ]
+    listed, withdrawn = split_union(rows)
+    assert [row.id for row in listed] == [3, 2, 1]
+    assert [row.id for row in withdrawn] == [5, 6, 4]
