@@ -323,7 +323,9 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
     session's last. Any other engine sets the transaction's isolation on the connection."""
     with session_scope(engine, write=False) as session:
         if engine.dialect.name == "postgresql":
-            if event.contains(engine, "do_execute", _execute):  # make_engine's, with psycopg
+            # make_engine's hook, on the dialect that every engine.execution_options() copy
+            # shares (event.contains asks of the very engine object only)
+            if _execute in engine.dialect.dispatch.do_execute:
                 connection = session.connection(
                     execution_options={"isolation_level": "AUTOCOMMIT", SNAPSHOT: True}
                 )

@@ -518,9 +518,11 @@ def test_a_read_snapshot_refuses_a_statement_after_the_read_that_ended_it(
             assert session.execute(last).all() == [(1,)]
             assert session.execute(select(literal_column("2"))).all() == [(2,)]
         return
-    with pytest.raises(SnapshotMisuse), read_snapshot(engine) as session:
-        assert session.execute(last).all() == [(1,)]
-        session.execute(select(literal_column("2")))
+    # The engine, and a copy of it with options of its own (the same pool and hooks).
+    for snapshots in (engine, engine.execution_options(logging_token="copy")):
+        with pytest.raises(SnapshotMisuse), read_snapshot(snapshots) as session:
+            assert session.execute(last).all() == [(1,)]
+            session.execute(select(literal_column("2")))
     with read_snapshot(engine) as session:  # a fresh snapshot on the same pool
         level = session.execute(text("SHOW transaction_isolation")).scalar()
         assert level == "repeatable read"
@@ -596,21 +598,36 @@ def test_a_first_pages_scan_with_its_tombstones_answers_as_both_apart(engine: En
     answers the page and the tombstone candidates that the scan and `tombstones` read apart,
     on both databases, for the whole page, a short one and a section."""
     _seed(engine)
-    with engine.begin() as conn:  # three withdrawn, at three ages; one 40 days ago
+    with engine.begin() as conn:  # four withdrawn, three of them in the last 30 days
         for ident, days in ((3, 1), (5, 10), (6, 40), (7, 2)):
             conn.execute(
                 text("UPDATE article SET status = 'withdrawn', withdrawn_at = :at WHERE id = :id"),
                 {"at": NOW - timedelta(days=days), "id": ident},
             )
+        conn.execute(text("UPDATE article SET section = 'sport' WHERE id IN (2, 4, 7)"))
+        # `since` reads a listed piece's updated_at and a tombstone's withdrawn_at
+        conn.execute(text("UPDATE article SET updated_at = :at WHERE id IN (1, 2)"), {"at": NOW})
+        conn.execute(
+            text("UPDATE article SET updated_at = :at WHERE id > 2"),
+            {"at": NOW - timedelta(days=5)},
+        )
     with session_scope(engine, write=False) as session:
         partner = PartnerSnapshot.of(session.get_one(Partner, 1))
         lics = {lic.code: lic for lic in session.execute(select(License)).scalars()}
         granted = sorted(lics)
-        for query in (FeedQuery(), FeedQuery(limit=2), FeedQuery(section="news")):
+        expected = {  # (listed, tombstones) for each query
+            FeedQuery(): ([1, 2, 4, 8], [3, 7, 5]),
+            FeedQuery(limit=2): ([1, 2], [3, 7, 5]),
+            FeedQuery(section="sport"): ([2, 4], [7]),
+            FeedQuery(since=NOW - timedelta(days=3)): ([1, 2], [3, 7]),
+        }
+        for query, (listed, stones) in expected.items():
             apart = scan_page(session, partner, granted, lics, query, NOW)
             gone, ages_out = tombstones(session, partner, granted, lics, query, NOW)
             both = scan_page(session, partner, granted, lics, query, NOW, with_tombstones=True)
             merged, merged_ages_out = tombstones_of(both.withdrawn, partner, granted, lics, NOW)
             assert both == apart and both.loaded.keys() == apart.loaded.keys()
-            assert [w.article.id for w in merged] == [w.article.id for w in gone] == [3, 7, 5]
-            assert merged_ages_out == ages_out == NOW - timedelta(days=10 - TOMBSTONE_DAYS)
+            assert [ident for ident, _, _ in both.rows] == listed, query
+            assert [w.article.id for w in merged] == [w.article.id for w in gone] == stones
+            oldest = NOW - timedelta(days={3: 1, 7: 2, 5: 10}[stones[-1]])
+            assert merged_ages_out == ages_out == oldest + timedelta(days=TOMBSTONE_DAYS)
