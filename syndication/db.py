@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from psycopg import ServerCursor
@@ -209,6 +209,16 @@ SNAPSHOT = "syndication_snapshot"
 # The snapshot is over once it has run; a statement after it in the same session raises.
 ENDS_SNAPSHOT = "syndication_ends_snapshot"
 BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+# An execution option (psycopg only): `Alongside(sql, parameters, into)`, a read sent in the
+# same pipeline just before the statement, whose column names and rows `_execute` puts in
+# `into` ("names", "rows"): two reads for one round trip.
+ALONGSIDE = "syndication_alongside"
+
+
+class Alongside(NamedTuple):
+    sql: str  # as SQLAlchemy compiled it for this dialect (pyformat placeholders)
+    parameters: dict[str, Any]
+    into: dict[str, Any]
 
 
 class SnapshotMisuse(RuntimeError):
@@ -233,12 +243,14 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
     so psycopg sends no BEGIN of its own) the first statement goes in one pipeline with the
     snapshot's BEGIN, and the statement marked ENDS_SNAPSHOT with COMMIT: the server answers
     both at once. An error in either fails the statement, and the session rolls back.
+    ALONGSIDE sends another read in the same pipeline, before the statement.
 
     A server-side cursor (streamed results) is declared, never prepared, and takes no
     `prepare` and no pipeline: it is left to SQLAlchemy, after a BEGIN of its own; it cannot
     end a snapshot, whose transaction its later fetches need."""
     options = context.execution_options
     unprepared = options.get(UNPREPARED, False)
+    alongside: Alongside | None = options.get(ALONGSIDE)
     connection = cursor.connection
     begin = False
     if options.get(SNAPSHOT, False):
@@ -249,22 +261,31 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
     if isinstance(cursor, ServerCursor):
         if end:  # its rows are fetched after the call, in the transaction
             raise SnapshotMisuse("a streamed read cannot end a snapshot")
+        if alongside is not None:
+            raise ValueError("a streamed read takes no read alongside")
         if begin:
             connection.execute(BEGIN_SNAPSHOT, prepare=False)
         return False
-    if not (begin or end):
+    if not (begin or end or alongside):
         if not unprepared:
             return False  # SQLAlchemy's own execute
         cursor.execute(statement, parameters, prepare=False)
         return True
+    other = connection.cursor() if alongside is not None else None
     with connection.pipeline():
         if begin:
             connection.execute(BEGIN_SNAPSHOT, prepare=False)
+        if other is not None and alongside is not None:
+            other.execute(alongside.sql, alongside.parameters)
         cursor.execute(statement, parameters, prepare=False if unprepared else None)
         if end:
             connection.execute("COMMIT", prepare=False)
     if end:
         connection._syndication_snapshot_over = True
+    if other is not None and alongside is not None:
+        alongside.into["names"] = [column.name for column in other.description or ()]
+        alongside.into["rows"] = other.fetchall()
+        other.close()
     return True
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
 from syndication.articles.models import Article
-from syndication.db import UNPREPARED, constant
+from syndication.db import ALONGSIDE, UNPREPARED, Alongside, constant
 from syndication.feeds.query import Cursor, FeedQuery
 from syndication.licensing.candidates import (
     TOMBSTONE_DAYS,
@@ -158,10 +158,12 @@ def scan_page(
     query: FeedQuery,
     now: datetime,
     with_tombstones: bool = False,
+    alongside: Alongside | None = None,
 ) -> Page:
     """Up to `query.limit` entitled pieces at the query's position, confirmed by `decide`.
     `with_tombstones` (a first page only): the first batch also reads the tombstone
-    candidates (`Page.withdrawn`), in the same statement (`_first_batch_statement`)."""
+    candidates (`Page.withdrawn`), in the same statement (`_first_batch_statement`).
+    `alongside`: a read sent with the first batch, in the same round trip (db.ALONGSIDE)."""
     shape, values = listing_values(partner, granted, licenses.values(), now)
     values.update(_filter_values(query))
     withdrawn: list[Any] = []
@@ -190,7 +192,10 @@ def scan_page(
             statement = _scan_statement(
                 shape, section, since, backwards, position is not None, whole
             )
-        result = connection.execute(statement, {**values, "batch": batch})
+        options = {ALONGSIDE: alongside} if alongside is not None else None
+        batch_values = {**values, "batch": batch}
+        result = connection.execute(statement, batch_values, execution_options=options)
+        alongside = None  # with the first batch only
         rows: Sequence[Any]
         if whole:
             rows = namespaces(result)

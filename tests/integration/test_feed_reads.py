@@ -5,6 +5,7 @@ snapshot, and on PostgreSQL psycopg's prepared statements outlive the render."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -468,41 +469,124 @@ def _round_trips(trace: str) -> list[str]:
     return trips
 
 
-def test_a_render_waits_for_four_round_trips_on_postgresql(
-    settings: Settings, tmp_path: Path
-) -> None:
-    """On PostgreSQL a first page's render waits for the server four times: the pool's ping;
-    BEGIN with the catalog read; the scan with the tombstone candidates (one statement); the
-    related pages with COMMIT. Each round trip cost a cold render 0.2-0.3 ms here; it waited
-    for seven (BEGIN, the tombstones and COMMIT apart)."""
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: its protocol")
-    engine = make_engine(settings)  # every connection traced from its first message
-    traces: list[Path] = []
+class _Traced:
+    """A make_engine engine whose every connection writes libpq's trace from its first
+    message; `since_mark` answers the round trips sent since `mark`."""
 
-    def trace(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        traces.append(tmp_path / f"trace-{len(traces)}")
-        out = traces[-1].open("w")
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        self.engine = make_engine(settings)
+        self.folder = folder
+        self.paths: list[Path] = []
+        self.sizes: list[int] = []
+        event.listen(self.engine, "connect", self._trace)
+
+    def _trace(self, dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        self.paths.append(self.folder / f"trace-{len(self.paths)}")
+        out = self.paths[-1].open("w")
         dbapi_connection.pgconn.trace(out.fileno())
         dbapi_connection.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
         dbapi_connection._test_trace = out  # kept open while the connection lives
 
-    event.listen(engine, "connect", trace)
+    def mark(self) -> None:
+        self.sizes = [path.stat().st_size for path in self.paths]
+
+    def since_mark(self) -> list[str]:
+        """The round trips of the one connection that sent anything since `mark`."""
+        sizes = self.sizes + [0] * (len(self.paths) - len(self.sizes))
+        sent = [path.read_text()[size:] for path, size in zip(self.paths, sizes, strict=True)]
+        [render] = [trace for trace in sent if trace]
+        return _round_trips(render)
+
+
+@pytest.fixture
+def traced(settings: Settings, tmp_path: Path) -> Iterator[_Traced]:
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: its protocol")
+    found = _Traced(settings, tmp_path)
     try:
-        partner_id = _seed(engine)
-        with session_scope(engine, write=False) as session:
-            partner = session.get_one(Partner, partner_id)
-        _prepare_renders(engine, settings, partner)  # prepared statements, as a warm worker
-        sizes = [path.stat().st_size for path in traces]
-        entry, deliveries = fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+        yield found
     finally:
-        engine.dispose()
+        found.engine.dispose()
+
+
+def test_a_render_waits_for_three_round_trips_on_postgresql(
+    traced: _Traced, settings: Settings
+) -> None:
+    """On PostgreSQL a first page's render waits for the server three times: the pool's ping;
+    BEGIN with the catalog read and the scan (built from the licenses the worker read for this
+    partner last time, with the tombstone candidates in one statement); the related pages with
+    COMMIT. Each round trip cost a cold render 0.2-0.3 ms here; it waited for seven (BEGIN,
+    the scan, the tombstones and COMMIT apart). A worker's first render of a partner has no
+    licenses to go by: it waits for one more, the scan after the catalog read."""
+    engine = traced.engine
+    partner_id = _seed(engine)
+    with session_scope(engine, write=False) as session:
+        partner = session.get_one(Partner, partner_id)
+    traced.mark()
+    fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    first = traced.since_mark()
+    _prepare_renders(engine, settings, partner)  # prepared statements, as a warm worker
+    traced.mark()
+    entry, deliveries = fill(_feeds(engine, settings), partner, "atom", FeedQuery())
+    warm = traced.since_mark()
     assert [d.article_id for d in deliveries] == list(range(1, PIECES + 1))
     assert b'rel="related"' in entry.body  # pieces with related links: their pages are read
-    sent = [path.read_text()[size:] for path, size in zip(traces, sizes, strict=False)]
-    [render] = [trace for trace in sent if trace]  # one connection served the render
-    trips = _round_trips(render)
-    assert trips == ['";"', "BEGIN + prepared", "SELECT", "prepared + COMMIT"], trips
+    assert first == ['";"', "BEGIN + SELECT", "SELECT", "SELECT + COMMIT"], first
+    assert warm == ['";"', "BEGIN + prepared + SELECT", "prepared + COMMIT"], warm
+
+
+def test_a_render_scans_again_when_the_licenses_it_went_by_have_changed(
+    traced: _Traced, settings: Settings
+) -> None:
+    """The scan sent with the catalog read goes by the licenses the worker read last time for
+    the partner. When they have changed since (a grant withdrawn, a license's window set), or
+    the partner's own facts have (its audience, read again once the catalog moved on), the
+    render scans again with what it read, in the same snapshot: its feed is the one a worker
+    with no such memory renders, byte for byte."""
+    engine = traced.engine
+    partner_id = _seed(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(License), [{**_license("wide", "Wide"), "min_audience": 500}])
+        conn.execute(insert(PartnerLicense), [{"partner_id": partner_id, "license": "wide"}])
+        conn.execute(text("UPDATE article SET license = 'wide' WHERE id IN (1, 4)"))
+    with session_scope(engine, write=False) as session:
+        partner = session.get_one(Partner, partner_id)
+        seen_at, _ = catalog.current(session)
+    fill(_feeds(engine, settings), partner, "atom", FeedQuery())  # the worker remembers
+    changes = {  # each change; whether piece 1 (under 'wide') is still shown; round trips
+        "DELETE FROM partner_license WHERE license = 'wide'": (False, 5),
+        "UPDATE license SET window_days = 1 WHERE code = 'lic'": (True, 6),  # and the closure
+        "UPDATE partner SET audience = 100": (False, 5),  # below 'wide''s minimum
+    }
+    for change, (shown, waits) in changes.items():
+        with session_scope(engine) as session:
+            session.execute(text(change))
+            catalog.bump(session)
+        traced.mark()
+        entry, deliveries = fill(_feeds(engine, settings), partner, "atom", FeedQuery(), seen_at)
+        # The ping; BEGIN with the catalog read and the scan; the partner's row (the catalog
+        # moved on); the scan again; the related pages with COMMIT (and the window closures).
+        trips = traced.since_mark()
+        assert len(trips) == waits and trips[1].startswith("BEGIN + "), (change, trips)
+        assert trips[1].endswith(" + SELECT"), (change, trips)  # the scan, with the catalog read
+        fresh = make_engine(settings)  # a worker that has rendered nothing yet
+        try:
+            again, _ = fill(_feeds(fresh, settings), partner, "atom", FeedQuery(), seen_at)
+        finally:
+            fresh.dispose()
+        assert entry.body == again.body, change
+        assert (1 in {d.article_id for d in deliveries}) is shown, change
+        with engine.begin() as conn:  # back as it was, for the next change
+            conn.execute(
+                text("DELETE FROM partner_license WHERE partner_id = :p"), {"p": partner_id}
+            )
+            conn.execute(
+                insert(PartnerLicense),
+                [{"partner_id": partner_id, "license": c} for c in ("lic", "wide")],
+            )
+            conn.execute(text("UPDATE license SET window_days = NULL"))
+            conn.execute(text("UPDATE partner SET audience = 1000"))
+        fill(_feeds(engine, settings), partner, "atom", FeedQuery())  # remembered again
 
 
 def test_a_read_snapshot_refuses_a_statement_after_the_read_that_ended_it(
