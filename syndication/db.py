@@ -228,7 +228,7 @@ class SnapshotMisuse(RuntimeError):
 
 
 def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    """psycopg's execution, for three options (else SQLAlchemy's own, answering False).
+    """psycopg's execution, for four options (else SQLAlchemy's own, answering False).
 
     UNPREPARED: psycopg prepares a statement at its sixth run on a connection, and
     PostgreSQL may then keep one generic plan for it, chosen for an average parameter. A
@@ -243,7 +243,9 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
     so psycopg sends no BEGIN of its own) the first statement goes in one pipeline with the
     snapshot's BEGIN, and the statement marked ENDS_SNAPSHOT with COMMIT: the server answers
     both at once. An error in either fails the statement, and the session rolls back.
-    ALONGSIDE sends another read in the same pipeline, before the statement.
+    ALONGSIDE sends another read in the same pipeline, before the statement; it bypasses
+    SQLAlchemy's cursor events and logging, and an error in it is reported with the
+    statement's text.
 
     A server-side cursor (streamed results) is declared, never prepared, and takes no
     `prepare` and no pipeline: it is left to SQLAlchemy, after a BEGIN of its own; it cannot
@@ -272,20 +274,23 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
         cursor.execute(statement, parameters, prepare=False)
         return True
     other = connection.cursor() if alongside is not None else None
-    with connection.pipeline():
-        if begin:
-            connection.execute(BEGIN_SNAPSHOT, prepare=False)
-        if other is not None and alongside is not None:
-            other.execute(alongside.sql, alongside.parameters)
-        cursor.execute(statement, parameters, prepare=False if unprepared else None)
+    try:
+        with connection.pipeline():
+            if begin:
+                connection.execute(BEGIN_SNAPSHOT, prepare=False)
+            if other is not None and alongside is not None:
+                other.execute(alongside.sql, alongside.parameters)
+            cursor.execute(statement, parameters, prepare=False if unprepared else None)
+            if end:
+                connection.execute("COMMIT", prepare=False)
         if end:
-            connection.execute("COMMIT", prepare=False)
-    if end:
-        connection._syndication_snapshot_over = True
-    if other is not None and alongside is not None:
-        alongside.into["names"] = [column.name for column in other.description or ()]
-        alongside.into["rows"] = other.fetchall()
-        other.close()
+            connection._syndication_snapshot_over = True
+        if other is not None and alongside is not None:
+            alongside.into["names"] = [column.name for column in other.description or ()]
+            alongside.into["rows"] = other.fetchall()
+    finally:
+        if other is not None:
+            other.close()
     return True
 
 

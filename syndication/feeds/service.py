@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Integer, Select, bindparam, func, select, true
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 from sqlmodel import col
 
 from syndication import catalog
@@ -18,7 +22,6 @@ from syndication.accountability.ledger import Delivery, related_pages
 from syndication.articles.models import Article
 from syndication.catalog import CatalogState
 from syndication.db import SNAPSHOT, Alongside, constant, in_list
-from syndication.feeds.cache import LruCache
 from syndication.feeds.listing import (
     Page,
     Withdrawal,
@@ -220,27 +223,60 @@ def _links(settings: Settings, fmt: str, query: FeedQuery, page: Page) -> PageLi
     return PageLinks(self=base + query.params(), first=first, next=older, previous=newer)
 
 
-# A worker's last-read licenses per (engine, partner): a guess only. On PostgreSQL a render
-# that has one sends its scan, built from them, in the round trip of the catalog read (the
-# BEGIN's, db.ALONGSIDE), and keeps it only if the licenses it reads equal the guess and the
-# partner's facts those the scan used: the same statement, in the same snapshot, answers the
-# same rows. Otherwise (the licenses changed, a worker's first render of the partner) it
-# scans again, after the catalog read, as without a guess. Each round trip cost a cold
-# render 0.2-0.3 ms here.
-_GUESSES: LruCache[tuple[int, int], dict[str, License]] = LruCache(4096)
+class ScanLicense(NamedTuple):
+    """What a feed's scan reads of a license (candidates.listing_values, entitlement.decide):
+    a worker's guess keeps only this."""
+
+    code: str
+    min_audience: int
+    window_days: int | None
+    name: str = ""  # LicenseFacts' field; the scan does not read it
 
 
-def _guess(connection: Connection, partner_id: int) -> dict[str, License] | None:
-    """The licenses to scan with before they are read, where a snapshot's reads are pipelined
-    (db.read_snapshot on PostgreSQL) and the worker has read them for this partner before."""
-    if not connection.get_execution_options().get(SNAPSHOT, False):
-        return None
-    return _GUESSES.get((id(connection.engine.pool), partner_id))
+def _scan_facts(licenses: dict[str, License]) -> tuple[ScanLicense, ...]:
+    return tuple(
+        ScanLicense(lic.code, lic.min_audience, lic.window_days) for lic in licenses.values()
+    )
 
 
-def _remember(connection: Connection, partner_id: int, licenses: dict[str, License]) -> None:
-    if connection.get_execution_options().get(SNAPSHOT, False):
-        _GUESSES.put((id(connection.engine.pool), partner_id), licenses)
+class Guesses:
+    """What each partner's licenses were, as far as its scan reads them, the last time a
+    worker rendered its feed: a guess only, per pool (so per database; forgotten with the
+    pool) and partner, at most `per_pool` partners a pool. On PostgreSQL a render that has
+    one sends its scan, built from it, in the round trip of BEGIN and the catalog read
+    (db.ALONGSIDE), and keeps that scan only if the licenses it then reads and the partner's
+    facts are those the scan went by: the same statement, in the same snapshot, answers the
+    same rows. Otherwise (a worker's first render of the partner, its licenses or facts
+    changed) it scans again after the catalog read. Each round trip cost a cold render
+    0.2-0.3 ms here. Renders run on many threads: a lock guards the maps."""
+
+    def __init__(self, per_pool: int = 4096) -> None:
+        self._per_pool = per_pool
+        self._lock = threading.Lock()
+        self._pools: WeakKeyDictionary[Pool, OrderedDict[int, tuple[ScanLicense, ...]]] = (
+            WeakKeyDictionary()
+        )
+
+    def get(self, pool: Pool, partner_id: int) -> tuple[ScanLicense, ...] | None:
+        with self._lock:
+            known = self._pools.get(pool)
+            return known.get(partner_id) if known is not None else None
+
+    def put(self, pool: Pool, partner_id: int, guess: tuple[ScanLicense, ...]) -> None:
+        with self._lock:
+            known = self._pools.setdefault(pool, OrderedDict())
+            known.pop(partner_id, None)
+            known[partner_id] = guess
+            while len(known) > self._per_pool:
+                known.popitem(last=False)
+
+
+GUESSES = Guesses()
+
+
+def _pipelined(connection: Connection) -> bool:
+    """Whether the session's reads go in psycopg pipelines (db.read_snapshot on PostgreSQL)."""
+    return bool(connection.get_execution_options().get(SNAPSHOT, False))
 
 
 def build_feed(
@@ -262,18 +298,22 @@ def build_feed(
     # On PostgreSQL a first page's tombstone candidates come with its scan, in the same
     # statement: a round trip less. On SQLite the union cost as much as the read it saved.
     merged = query.first_page and connection.dialect.name == "postgresql"
-    guessed = _guess(connection, partner_id)
+    pipelined = _pipelined(connection)
+    guess = GUESSES.get(connection.engine.pool, partner_id) if pipelined else None
     speculative = None
-    if guessed is not None:  # the scan sent with the catalog read, as the licenses were
+    if guess is not None:  # the scan sent with the catalog read, as the licenses were
+        guessed = {lic.code: lic for lic in guess}
         guessed_facts = PartnerSnapshot.of(partner)
         landed: dict[str, Any] = {}
         catalog_read = Alongside(
             _catalog_sql(connection.dialect), _catalog_values(partner_id, now), landed
         )
         speculative = scan_page(
-            session, guessed_facts, sorted(guessed), guessed, query, now,
+            session, guessed_facts, sorted(guessed), guessed, query, now,  # type: ignore[arg-type]
             with_tombstones=merged, alongside=catalog_read,
         )  # fmt: skip
+        if "rows" not in landed:  # db._execute did not run it: an engine without the hook
+            raise RuntimeError("the catalog read sent alongside the scan did not run")
         read = _catalog_read(session, partner_id, landed["names"], landed["rows"])
     else:
         read = _catalog_and_licenses(session, partner_id, now)
@@ -282,8 +322,10 @@ def build_feed(
         partner = session.get(Partner, partner_id) or partner  # gone: the next pull gets a 401
     granted = sorted(lics)
     facts = PartnerSnapshot.of(partner)
-    _remember(connection, partner_id, lics)
-    if speculative is not None and guessed == lics and guessed_facts == facts:
+    read_facts = _scan_facts(lics)
+    if pipelined and read_facts != guess:
+        GUESSES.put(connection.engine.pool, partner_id, read_facts)
+    if speculative is not None and read_facts == guess and guessed_facts == facts:
         page = speculative  # the scan these licenses and facts make, in the same snapshot
     else:
         page = scan_page(session, facts, granted, lics, query, now, with_tombstones=merged)
