@@ -234,21 +234,24 @@ class ScanLicense(NamedTuple):
 
 
 def _scan_facts(licenses: dict[str, License]) -> tuple[ScanLicense, ...]:
-    return tuple(
-        ScanLicense(lic.code, lic.min_audience, lic.window_days) for lic in licenses.values()
-    )
+    """In code order: the database answers the licenses in no set order, and the scan's rows
+    do not depend on it."""
+    facts = (ScanLicense(lic.code, lic.min_audience, lic.window_days) for lic in licenses.values())
+    return tuple(sorted(facts))
 
 
 class Guesses:
     """What each partner's licenses were, as far as its scan reads them, the last time a
     worker rendered its feed: a guess only, per pool (so per database; forgotten with the
-    pool) and partner, at most `per_pool` partners a pool. On PostgreSQL a render that has
-    one sends its scan, built from it, in the round trip of BEGIN and the catalog read
-    (db.ALONGSIDE), and keeps that scan only if the licenses it then reads and the partner's
-    facts are those the scan went by: the same statement, in the same snapshot, answers the
-    same rows. Otherwise (a worker's first render of the partner, its licenses or facts
-    changed) it scans again after the catalog read. Each round trip cost a cold render
-    0.2-0.3 ms here. Renders run on many threads: a lock guards the maps."""
+    pool) and partner, at most `per_pool` partners a pool (the least recently used goes).
+
+    On PostgreSQL a render that has one sends its scan, built from it, in the round trip of
+    BEGIN and the catalog read (db.ALONGSIDE), and keeps that scan only if the licenses it
+    then reads and the partner's facts are those the scan went by: the same statement, in
+    the same snapshot, answers the same rows. Otherwise (a worker's first render of the
+    partner, one it forgot, a license's code, minimum audience or window changed, or the
+    partner's facts) it scans again after the catalog read. Each round trip cost a cold
+    render 0.2-0.3 ms here. Renders run on many threads: a lock guards the maps."""
 
     def __init__(self, per_pool: int = 4096) -> None:
         self._per_pool = per_pool
@@ -260,7 +263,10 @@ class Guesses:
     def get(self, pool: Pool, partner_id: int) -> tuple[ScanLicense, ...] | None:
         with self._lock:
             known = self._pools.get(pool)
-            return known.get(partner_id) if known is not None else None
+            guess = known.get(partner_id) if known is not None else None
+            if known is not None and guess is not None:
+                known.move_to_end(partner_id)  # the least recently used goes first
+            return guess
 
     def put(self, pool: Pool, partner_id: int, guess: tuple[ScanLicense, ...]) -> None:
         with self._lock:

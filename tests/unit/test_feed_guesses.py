@@ -23,11 +23,14 @@ def test_a_guess_is_kept_per_pool_and_partner() -> None:
     assert guesses.get(one, 2) is None and guesses.get(other, 1) is None
 
 
-def test_a_pool_holds_at_most_so_many_partners_the_oldest_put_goes_first() -> None:
+def test_a_pool_holds_at_most_so_many_partners_the_least_recently_used_goes_first() -> None:
     guesses, pool = Guesses(per_pool=2), Pool()
-    for partner in (1, 2, 1, 3):  # 1 put again: 2 is the oldest when 3 arrives
+    for partner in (1, 2, 1, 3):  # 1 put again: 2 is the least recently used when 3 arrives
         guesses.put(pool, partner, GUESS)
     assert [guesses.get(pool, p) is not None for p in (1, 2, 3)] == [True, False, True]
+    guesses.get(pool, 1)  # read: 3 is now the least recently used
+    guesses.put(pool, 4, GUESS)
+    assert [guesses.get(pool, p) is not None for p in (1, 3, 4)] == [True, False, True]
 
 
 def test_a_pools_guesses_go_with_it() -> None:
@@ -38,6 +41,9 @@ def test_a_pools_guesses_go_with_it() -> None:
     assert not guesses._pools
 
 
-def test_a_guess_keeps_only_what_the_scan_reads() -> None:
-    license = SimpleNamespace(code="lic", min_audience=5, window_days=30, terms="t" * 10_000)
-    assert _scan_facts({"lic": license}) == (ScanLicense("lic", 5, 30),)  # type: ignore[dict-item]
+def test_a_guess_keeps_only_what_the_scan_reads_in_code_order() -> None:
+    one = SimpleNamespace(code="one", min_audience=5, window_days=30, terms="t" * 10_000)
+    two = SimpleNamespace(code="two", min_audience=0, window_days=None, terms="")
+    expected = (ScanLicense("one", 5, 30), ScanLicense("two", 0, None))
+    assert _scan_facts({"two": two, "one": one}) == expected  # type: ignore[dict-item]
+    assert _scan_facts({"one": one, "two": two}) == expected  # type: ignore[dict-item]
