@@ -254,12 +254,12 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
     unprepared = options.get(UNPREPARED, False)
     alongside: Alongside | None = options.get(ALONGSIDE)
     connection = cursor.connection
-    begin = False
+    begin = end = False
     if options.get(SNAPSHOT, False):
         if getattr(connection, "_syndication_snapshot_over", False):
             raise SnapshotMisuse("a statement after the read that ended the snapshot")
         begin = connection.pgconn.transaction_status == TransactionStatus.IDLE
-    end = options.get(ENDS_SNAPSHOT, False) and options.get(SNAPSHOT, False)
+        end = options.get(ENDS_SNAPSHOT, False)
     if isinstance(cursor, ServerCursor):
         if end:  # its rows are fetched after the call, in the transaction
             raise SnapshotMisuse("a streamed read cannot end a snapshot")

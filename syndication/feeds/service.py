@@ -230,7 +230,6 @@ class ScanLicense(NamedTuple):
     code: str
     min_audience: int
     window_days: int | None
-    name: str = ""  # LicenseFacts' field; the scan does not read it
 
 
 def _scan_facts(licenses: dict[str, License]) -> tuple[ScanLicense, ...]:
